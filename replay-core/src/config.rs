@@ -1,0 +1,309 @@
+//! The bench config (`bench.yaml`): which instruments exist and how to reach them.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::session::__wire::Ordered;
+
+/// Default instrument timeout when `timeout` is not given.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A parsed `bench.yaml`.
+///
+/// ```yaml
+/// instruments:
+///   psu:
+///     address: TCPIP0::192.168.1.100::5025::SOCKET
+///     profile: keysight/EDU36311A   # optional, copied into the session
+///     timeout: 2.5                  # optional, seconds (float), default 5
+///     terminators: "\r\n"           # optional: one string for both, or {read, write}
+///   dmm:
+///     address: ASRL/dev/ttyUSB0::INSTR
+///     baud_rate: 115200             # optional, serial only, default 9600
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchConfig {
+    /// Where the config was read from (for messages).
+    pub path: PathBuf,
+    /// The instruments, in file order.
+    pub instruments: Vec<(String, InstrumentConfig)>,
+}
+
+/// One instrument of the bench config.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstrumentConfig {
+    /// VISA resource string (`TCPIP0::host::5025::SOCKET`, `ASRL/dev/ttyUSB0::INSTR`).
+    pub address: String,
+    /// Instrument profile, recorded into the session.
+    pub profile: Option<String>,
+    /// How long to wait for a response.
+    pub timeout: Duration,
+    /// Message terminators.
+    pub terminators: Terminators,
+    /// Serial baud rate (serial addresses only).
+    pub baud_rate: u32,
+}
+
+/// Message terminators of an instrument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Terminators {
+    /// Appended to every command sent.
+    pub write: String,
+    /// Ends every response read. With `\n`, a preceding `\r` is stripped too, so CRLF and LF
+    /// instruments both work with the default.
+    pub read: String,
+}
+
+impl Default for Terminators {
+    fn default() -> Self {
+        Terminators {
+            write: "\n".to_owned(),
+            read: "\n".to_owned(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireConfig {
+    #[serde(default)]
+    instruments: Option<Ordered<WireInstrument>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireInstrument {
+    address: String,
+    #[serde(default)]
+    profile: Option<String>,
+    #[serde(default)]
+    timeout: Option<f64>,
+    #[serde(default)]
+    terminators: Option<WireTerminators>,
+    #[serde(default)]
+    baud_rate: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WireTerminators {
+    Both(String),
+    Split {
+        #[serde(default)]
+        read: Option<String>,
+        #[serde(default)]
+        write: Option<String>,
+    },
+}
+
+const CONFIG_HINT: &str = "the bench config looks like:\n  instruments:\n    psu:\n      address: TCPIP0::192.168.1.100::5025::SOCKET\n      profile: keysight/EDU36311A   # optional\n      timeout: 5.0                  # optional, seconds";
+
+impl BenchConfig {
+    /// Reads and validates a bench config file.
+    pub fn load(path: impl AsRef<Path>) -> Result<BenchConfig> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            if source.kind() == io::ErrorKind::NotFound {
+                Error::File {
+                    action: "read bench config",
+                    path: path.to_owned(),
+                    source: io::Error::new(
+                        io::ErrorKind::NotFound,
+                        "no such file: recording needs a bench config naming the instruments \
+                         (see the README's \"Bench config\"); set `REPLAY_BENCH` or `bench = \"…\"` to use another file",
+                    ),
+                }
+            } else {
+                Error::File {
+                    action: "read bench config",
+                    path: path.to_owned(),
+                    source,
+                }
+            }
+        })?;
+        BenchConfig::parse(path, &text)
+    }
+
+    /// Parses bench config text; `path` is used in messages.
+    pub fn parse(path: impl AsRef<Path>, text: &str) -> Result<BenchConfig> {
+        let path = path.as_ref();
+        let malformed = |line, column, message: String| {
+            Error::malformed(
+                "bench config",
+                path,
+                text,
+                line,
+                column,
+                message,
+                CONFIG_HINT,
+            )
+        };
+        let wire: WireConfig = if text.trim().is_empty() {
+            WireConfig { instruments: None }
+        } else {
+            yaml_serde::from_str(text).map_err(|e| {
+                let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+                let message = e.to_string();
+                let message = match message.rfind(" at line ") {
+                    Some(pos) => message[..pos].to_owned(),
+                    None => message,
+                };
+                malformed(line, column, message)
+            })?
+        };
+        let Some(Ordered(wire_instruments)) = wire.instruments else {
+            return Err(malformed(
+                1,
+                1,
+                "no `instruments` are configured".to_owned(),
+            ));
+        };
+        let mut instruments = Vec::with_capacity(wire_instruments.len());
+        for (alias, inst) in wire_instruments {
+            let line_of = |needle: &str| line_of(text, &alias, needle);
+            let timeout = match inst.timeout {
+                None => DEFAULT_TIMEOUT,
+                Some(secs) if secs.is_finite() && secs > 0.0 && secs < 1.0e6 => {
+                    Duration::from_secs_f64(secs)
+                }
+                Some(secs) => {
+                    let (line, column) = line_of("timeout:");
+                    return Err(malformed(
+                        line,
+                        column,
+                        format!(
+                            "`timeout` of `{alias}` must be a positive number of seconds, not `{secs}`"
+                        ),
+                    ));
+                }
+            };
+            let terminators = match inst.terminators {
+                None => Terminators::default(),
+                Some(WireTerminators::Both(both)) => Terminators {
+                    write: both.clone(),
+                    read: both,
+                },
+                Some(WireTerminators::Split { read, write }) => {
+                    let default = Terminators::default();
+                    Terminators {
+                        write: write.unwrap_or(default.write),
+                        read: read.unwrap_or(default.read),
+                    }
+                }
+            };
+            if terminators.read.is_empty() {
+                let (line, column) = line_of("terminators:");
+                return Err(malformed(
+                    line,
+                    column,
+                    format!("the read terminator of `{alias}` is empty; use \"\\n\" or \"\\r\\n\""),
+                ));
+            }
+            instruments.push((
+                alias,
+                InstrumentConfig {
+                    address: inst.address,
+                    profile: inst.profile,
+                    timeout,
+                    terminators,
+                    baud_rate: inst.baud_rate.unwrap_or(9600),
+                },
+            ));
+        }
+        Ok(BenchConfig {
+            path: path.to_owned(),
+            instruments,
+        })
+    }
+
+    /// The config of `alias`, if configured.
+    pub fn instrument(&self, alias: &str) -> Option<&InstrumentConfig> {
+        self.instruments
+            .iter()
+            .find(|(name, _)| name == alias)
+            .map(|(_, c)| c)
+    }
+}
+
+/// Best-effort position of `needle` inside the block of `alias`, for messages.
+fn line_of(text: &str, alias: &str, needle: &str) -> (usize, usize) {
+    let mut in_alias = false;
+    for (number, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with(&format!("{alias}:")) {
+            in_alias = true;
+        } else if in_alias && trimmed.starts_with(needle) {
+            let column = line.len() - trimmed.len() + needle.len() + 2;
+            return (number + 1, column);
+        }
+    }
+    (1, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_defaults_and_order() {
+        let cfg = BenchConfig::parse(
+            "bench.yaml",
+            "instruments:\n  psu:\n    address: TCPIP0::127.0.0.1::5025::SOCKET\n    profile: keysight/EDU36311A\n  dmm:\n    address: TCPIP::localhost::5026::SOCKET\n    timeout: 0.25\n    terminators: \"\\r\\n\"\n",
+        )
+        .unwrap();
+        let names: Vec<_> = cfg.instruments.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["psu", "dmm"]);
+        let psu = cfg.instrument("psu").unwrap();
+        assert_eq!(psu.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(psu.terminators, Terminators::default());
+        let dmm = cfg.instrument("dmm").unwrap();
+        assert_eq!(dmm.timeout, Duration::from_millis(250));
+        assert_eq!(dmm.terminators.read, "\r\n");
+    }
+
+    #[test]
+    fn split_terminators() {
+        let cfg = BenchConfig::parse(
+            "b.yaml",
+            "instruments:\n  a:\n    address: x\n    terminators: {write: \"\\r\"}\n",
+        )
+        .unwrap();
+        let a = cfg.instrument("a").unwrap();
+        assert_eq!(a.terminators.write, "\r");
+        assert_eq!(a.terminators.read, "\n");
+    }
+
+    #[test]
+    fn unknown_key_reports_position() {
+        let err = BenchConfig::parse(
+            "b.yaml",
+            "instruments:\n  a:\n    address: x\n    timout: 3\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("bench config `b.yaml:4:"), "{err}");
+        assert!(err.contains("timout"), "{err}");
+    }
+
+    #[test]
+    fn bad_timeout_is_rejected() {
+        let err = BenchConfig::parse(
+            "b.yaml",
+            "instruments:\n  a:\n    address: x\n    timeout: -1\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("b.yaml:4:"), "{err}");
+        assert!(err.contains("positive number of seconds"), "{err}");
+    }
+
+    #[test]
+    fn empty_config_is_an_error() {
+        let err = BenchConfig::parse("b.yaml", "").unwrap_err().to_string();
+        assert!(err.contains("no `instruments`"), "{err}");
+    }
+}

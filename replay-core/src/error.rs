@@ -1,0 +1,297 @@
+//! The one error type of the runtime.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A `Result` whose error is [`replay_core::Error`](Error).
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while recording or replaying.
+///
+/// `Display` is a complete message that ends with what to do next; `Debug` prints the same
+/// message followed by the `caused by:` chain, so a test that unwraps or returns the error
+/// reads as well as one that prints it.
+#[derive(thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A session or bench file could not be read, written or created.
+    #[error("failed to {action} `{path}`")]
+    File {
+        /// What we were doing (`read session`, `write session`, `read bench config`).
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The I/O failure.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A session file does not exist.
+    #[error(
+        "session `{path}` does not exist\n\
+         record it on the bench first (with `Bench::record`, or `RECORD=1 cargo test` for a `#[recorded_test]`)"
+    )]
+    SessionNotFound {
+        /// The missing file.
+        path: PathBuf,
+    },
+
+    /// A session, bench config or recording is malformed.
+    #[error("{what} `{}:{line}:{column}` is malformed: {message}\n{snippet}{hint}", path.display())]
+    Malformed {
+        /// What the file is (`session`, `bench config`).
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column of the problem.
+        column: usize,
+        /// What was wrong.
+        message: String,
+        /// The offending line with a caret under the column (may be empty).
+        snippet: String,
+        /// What to do next.
+        hint: String,
+    },
+
+    /// An instrument alias that the bench config or the session does not know.
+    #[error("unknown instrument `{alias}`: {where_} {}\n{hint}", known_list(.known))]
+    UnknownInstrument {
+        /// The alias the test asked for.
+        alias: String,
+        /// Where aliases come from (`bench config \`bench.yaml\``, `session \`x.yaml\``).
+        where_: String,
+        /// The aliases that exist there.
+        known: Vec<String>,
+        /// What to do next.
+        hint: String,
+    },
+
+    /// An instrument address that cannot be used.
+    #[error("invalid address `{address}` for instrument `{alias}`: {reason}")]
+    Address {
+        /// The instrument alias.
+        alias: String,
+        /// The address as written in the bench config.
+        address: String,
+        /// What is wrong and which forms are supported.
+        reason: String,
+    },
+
+    /// Connecting to an instrument failed.
+    #[error(
+        "failed to connect to instrument `{alias}` at `{address}`\n\
+         check that it is powered, reachable from this machine and not held by another program, \
+         or fix its `address` in the bench config"
+    )]
+    Connect {
+        /// The instrument alias.
+        alias: String,
+        /// Its address.
+        address: String,
+        /// The failure.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The connection to an instrument failed during an exchange (live, or as recorded).
+    #[error("i/o error talking to instrument `{alias}` during `{command}`{}", recorded_suffix(*.recorded))]
+    Io {
+        /// The instrument alias.
+        alias: String,
+        /// The command being exchanged.
+        command: String,
+        /// Whether this error is being replayed from the session.
+        recorded: bool,
+        /// The failure.
+        #[source]
+        source: io::Error,
+    },
+
+    /// An instrument did not answer within its timeout (live, or as recorded).
+    #[error(
+        "instrument `{alias}` did not answer `{command}` within {}{}\n\
+         an instrument never answers a command it does not know or that is not a query; \
+         check the command, or raise `timeout` for `{alias}` in the bench config if it is slow",
+        fmt_duration(*.after), recorded_suffix(*.recorded)
+    )]
+    Timeout {
+        /// The instrument alias.
+        alias: String,
+        /// The command that got no answer.
+        command: String,
+        /// The timeout that expired.
+        after: Duration,
+        /// Whether this error is being replayed from the session.
+        recorded: bool,
+    },
+
+    /// A binary response was not a valid IEEE 488.2 block.
+    #[error(
+        "instrument `{alias}` answered `{command}` with an invalid binary block: {reason}\ncheck that the command returns a definite-length block (`#<n><len><bytes>`)"
+    )]
+    BinaryBlock {
+        /// The instrument alias.
+        alias: String,
+        /// The command.
+        command: String,
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// The test deviated from the recorded interactions (or ran past their end).
+    #[error("{0}")]
+    Mismatch(Box<crate::report::MismatchReport>),
+
+    /// Recorded interactions were never replayed.
+    #[error("{0}")]
+    Unused(Box<crate::report::UnusedReport>),
+
+    /// An environment variable has a value we do not accept.
+    #[error("invalid value `{value}` for `{name}`: expected one of {expected}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// Its value.
+        value: String,
+        /// The valid values, formatted for people.
+        expected: String,
+    },
+
+    /// The bench was used after [`Bench::finish`](crate::Bench::finish).
+    #[error("the bench for session `{}` is already finished; create a new `Bench` to talk to instruments again", path.display())]
+    Finished {
+        /// The session file.
+        path: PathBuf,
+    },
+}
+
+fn known_list(known: &[String]) -> String {
+    if known.is_empty() {
+        "has no instruments".to_owned()
+    } else {
+        let names: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+        format!("has {}", names.join(", "))
+    }
+}
+
+fn recorded_suffix(recorded: bool) -> &'static str {
+    if recorded {
+        " (replayed from the session: it happened this way when it was recorded)"
+    } else {
+        ""
+    }
+}
+
+pub(crate) fn fmt_duration(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 1.0 {
+        format!("{} ms", (secs * 1000.0).round())
+    } else {
+        format!("{secs} s")
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)?;
+        let mut source = std::error::Error::source(self);
+        if source.is_some() {
+            f.write_str("\n\ncaused by:")?;
+        }
+        while let Some(cause) = source {
+            write!(f, "\n  - {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// Whether this is a replay deviation ([`Error::Mismatch`]).
+    pub fn is_mismatch(&self) -> bool {
+        matches!(self, Error::Mismatch(_))
+    }
+
+    /// Builds a [`Error::Malformed`] for `path`, quoting the offending line of `text`.
+    pub(crate) fn malformed(
+        what: &'static str,
+        path: impl Into<PathBuf>,
+        text: &str,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Error {
+        let snippet = snippet(text, line, column);
+        let hint = hint.into();
+        Error::Malformed {
+            what,
+            path: path.into(),
+            line,
+            column,
+            message: message.into(),
+            snippet,
+            hint: if hint.is_empty() {
+                hint
+            } else {
+                format!("\n{hint}")
+            },
+        }
+    }
+}
+
+/// The offending line with its number and a caret under `column`, rustc style.
+fn snippet(text: &str, line: usize, column: usize) -> String {
+    let Some(content) = text.lines().nth(line.saturating_sub(1)) else {
+        return String::new();
+    };
+    let content: String = content.chars().take(200).collect();
+    let number = line.to_string();
+    let pad = " ".repeat(number.len());
+    let caret_pad = " ".repeat(column.saturating_sub(1).min(content.chars().count()));
+    format!("{pad} |\n{number} | {content}\n{pad} | {caret_pad}^")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_prints_display_and_causes() {
+        let err = Error::File {
+            action: "read session",
+            path: "a/b.yaml".into(),
+            source: io::Error::new(io::ErrorKind::PermissionDenied, "permission denied"),
+        };
+        let debug = format!("{err:?}");
+        assert!(debug.starts_with(&err.to_string()));
+        assert!(
+            debug.contains("caused by:\n  - permission denied"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn snippet_points_at_column() {
+        let s = snippet("a: 1\nbb: [\n", 2, 5);
+        assert_eq!(s, "  |\n2 | bb: [\n  |     ^");
+    }
+
+    #[test]
+    fn timeout_mentions_next_step() {
+        let err = Error::Timeout {
+            alias: "dmm".into(),
+            command: "FOO?".into(),
+            after: Duration::from_millis(500),
+            recorded: true,
+        };
+        let msg = err.to_string();
+        assert!(msg.contains("within 500 ms"), "{msg}");
+        assert!(msg.contains("replayed from the session"), "{msg}");
+        assert!(msg.contains("raise `timeout`"), "{msg}");
+    }
+}

@@ -1,0 +1,126 @@
+//! The instrument handle tests talk to.
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::recorder::LiveInstrument;
+use crate::replayer::{ReplayInstrument, block_payload};
+use crate::session::InteractionKind;
+
+/// What an exchange produced.
+pub(crate) enum Outcome {
+    /// A write completed.
+    Done,
+    /// A text response.
+    Text(String),
+    /// A binary block, exact bytes with header.
+    Block(Vec<u8>),
+    /// A binary response returned as is (PyTestLab `query_raw` entries).
+    Raw(Vec<u8>),
+}
+
+pub(crate) enum Backend {
+    Live(LiveInstrument),
+    Replay(ReplayInstrument),
+}
+
+/// One instrument of the bench: live while recording, the session while replaying.
+///
+/// Cheap to clone; clones share the connection and the log, and can be used from several
+/// tasks at once (exchanges are serialized per instrument, so a command and its response
+/// are never interleaved with another task's).
+#[derive(Clone)]
+pub struct Instrument {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    alias: String,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Instrument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instrument")
+            .field("alias", &self.inner.alias)
+            .field(
+                "mode",
+                &match self.inner.backend {
+                    Backend::Live(_) => "record",
+                    Backend::Replay(_) => "replay",
+                },
+            )
+            .finish()
+    }
+}
+
+impl Instrument {
+    pub(crate) fn new(alias: &str, backend: Backend) -> Instrument {
+        Instrument {
+            inner: Arc::new(Inner {
+                alias: alias.to_owned(),
+                backend,
+            }),
+        }
+    }
+
+    /// The alias from the bench config.
+    pub fn alias(&self) -> &str {
+        &self.inner.alias
+    }
+
+    /// The instrument profile (`keysight/EDU36311A`), if the bench config or session has one.
+    pub fn profile(&self) -> Option<&str> {
+        match &self.inner.backend {
+            Backend::Live(live) => live.profile(),
+            Backend::Replay(replay) => replay.profile(),
+        }
+    }
+
+    async fn exchange(&self, kind: InteractionKind, command: &str) -> Result<Outcome> {
+        match &self.inner.backend {
+            Backend::Live(live) => live.exchange(kind, command).await,
+            Backend::Replay(replay) => replay.exchange(kind, command),
+        }
+    }
+
+    /// Sends a command that has no response (`VOLT 5.0, (@1)`).
+    pub async fn write(&self, command: &str) -> Result<()> {
+        self.exchange(InteractionKind::Write, command)
+            .await
+            .map(|_| ())
+    }
+
+    /// Sends a query and returns its response, without terminator (`*IDN?`).
+    pub async fn query(&self, command: &str) -> Result<String> {
+        match self.exchange(InteractionKind::Query, command).await? {
+            Outcome::Text(text) => Ok(text),
+            _ => unreachable!("a query produces text"),
+        }
+    }
+
+    /// Reads one response without sending anything.
+    pub async fn read(&self) -> Result<String> {
+        match self.exchange(InteractionKind::Read, "").await? {
+            Outcome::Text(text) => Ok(text),
+            _ => unreachable!("a read produces text"),
+        }
+    }
+
+    /// Sends a query answered by an IEEE 488.2 definite-length block (`:WAV:DATA?`) and
+    /// returns the block's payload, any byte included.
+    ///
+    /// Replaying a PyTestLab `query_raw` entry (which has no exact bytes) returns its stored
+    /// string's UTF-8 bytes unchanged, header included, as PyTestLab does.
+    pub async fn query_binary(&self, command: &str) -> Result<Vec<u8>> {
+        match self.exchange(InteractionKind::QueryRaw, command).await? {
+            Outcome::Block(raw) => block_payload(&self.inner.alias, command, &raw),
+            Outcome::Raw(bytes) => Ok(bytes),
+            _ => Err(Error::BinaryBlock {
+                alias: self.inner.alias.clone(),
+                command: command.to_owned(),
+                reason: "no binary response was recorded".to_owned(),
+            }),
+        }
+    }
+}

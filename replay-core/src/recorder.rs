@@ -1,0 +1,390 @@
+//! Recording: live instruments whose every exchange is logged with its outcome.
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::address::{self, Address};
+use crate::config::{BenchConfig, InstrumentConfig};
+use crate::error::{Error, Result};
+use crate::instrument::Outcome;
+use crate::session::{
+    InstrumentLog, Interaction, InteractionKind, RecordedError, RecordedErrorKind, Session,
+};
+use crate::transport::{BoxFuture, Transport};
+
+/// Opens a transport for a custom address scheme.
+pub type ConnectFn = dyn Fn(&str, &InstrumentConfig) -> BoxFuture<'static, io::Result<Box<dyn Transport>>>
+    + Send
+    + Sync;
+
+/// Options for [`Bench::record_with`](crate::Bench::record_with).
+#[derive(Default)]
+pub struct RecordOptions {
+    pub(crate) transports: HashMap<String, Box<dyn Transport>>,
+    pub(crate) connectors: Vec<(String, Arc<ConnectFn>)>,
+}
+
+impl RecordOptions {
+    /// Uses `transport` for instrument `alias` instead of connecting to its address.
+    pub fn transport(mut self, alias: impl Into<String>, transport: impl Transport) -> Self {
+        self.transports.insert(alias.into(), Box::new(transport));
+        self
+    }
+
+    /// Serves addresses whose scheme is `scheme` (`USB`, `GPIB`, …; case-insensitive) with
+    /// `connect`, which receives the address and the instrument's config.
+    pub fn connector<F>(mut self, scheme: impl Into<String>, connect: F) -> Self
+    where
+        F: Fn(&str, &InstrumentConfig) -> BoxFuture<'static, io::Result<Box<dyn Transport>>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.connectors
+            .push((scheme.into().to_ascii_uppercase(), Arc::new(connect)));
+        self
+    }
+}
+
+/// The shared state of a recording: one clock and the logs of every instrument used.
+pub(crate) struct Recorder {
+    start: Instant,
+    config: BenchConfig,
+    logs: Mutex<Vec<(String, InstrumentLog)>>,
+}
+
+impl Recorder {
+    pub(crate) fn new(config: BenchConfig) -> Recorder {
+        Recorder {
+            start: Instant::now(),
+            config,
+            logs: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn config(&self) -> &BenchConfig {
+        &self.config
+    }
+
+    /// Seconds since the session started, rounded to microseconds.
+    fn now(&self) -> f64 {
+        (self.start.elapsed().as_secs_f64() * 1e6).round() / 1e6
+    }
+
+    fn push(&self, alias: &str, interaction: Interaction) {
+        let mut logs = lock(&self.logs);
+        if let Some((_, log)) = logs.iter_mut().find(|(a, _)| a == alias) {
+            log.log.push(interaction);
+        }
+    }
+
+    fn register(&self, alias: &str, profile: Option<String>) {
+        let mut logs = lock(&self.logs);
+        if !logs.iter().any(|(a, _)| a == alias) {
+            logs.push((
+                alias.to_owned(),
+                InstrumentLog {
+                    profile,
+                    log: Vec::new(),
+                },
+            ));
+        }
+    }
+
+    /// The session recorded so far, instruments in bench-config order.
+    pub(crate) fn session(&self) -> Session {
+        let logs = lock(&self.logs);
+        let mut instruments: Vec<(String, InstrumentLog)> = logs.clone();
+        let order = |alias: &str| {
+            self.config
+                .instruments
+                .iter()
+                .position(|(a, _)| a == alias)
+                .unwrap_or(usize::MAX)
+        };
+        instruments.sort_by_key(|(alias, _)| order(alias));
+        Session { instruments }
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding one of our locks cannot leave the data half-updated (every
+    // critical section is a single push or read), so a poisoned lock is still usable.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+enum Opener {
+    Given(Option<Box<dyn Transport>>),
+    Tcp {
+        host: String,
+        port: u16,
+    },
+    #[cfg(feature = "serial")]
+    Serial {
+        device: String,
+    },
+    Custom(Arc<ConnectFn>),
+}
+
+/// A live instrument being recorded.
+pub(crate) struct LiveInstrument {
+    alias: String,
+    config: InstrumentConfig,
+    recorder: Arc<Recorder>,
+    finished: Arc<AtomicBool>,
+    session_path: std::path::PathBuf,
+    state: tokio::sync::Mutex<(Opener, Option<Box<dyn Transport>>)>,
+}
+
+impl LiveInstrument {
+    /// Prepares `alias` (validating its address) without connecting yet.
+    pub(crate) fn new(
+        alias: &str,
+        recorder: Arc<Recorder>,
+        finished: Arc<AtomicBool>,
+        session_path: std::path::PathBuf,
+        options: &mut RecordOptions,
+    ) -> Result<LiveInstrument> {
+        let Some(config) = recorder.config().instrument(alias).cloned() else {
+            let known = recorder
+                .config()
+                .instruments
+                .iter()
+                .map(|(a, _)| a.clone())
+                .collect();
+            return Err(Error::UnknownInstrument {
+                alias: alias.to_owned(),
+                where_: format!("bench config `{}`", recorder.config().path.display()),
+                known,
+                hint:
+                    "add it under `instruments:` in the bench config, or fix the alias in the test"
+                        .to_owned(),
+            });
+        };
+        let opener = opener_for(alias, &config, options)?;
+        recorder.register(alias, config.profile.clone());
+        Ok(LiveInstrument {
+            alias: alias.to_owned(),
+            config,
+            recorder,
+            finished,
+            session_path,
+            state: tokio::sync::Mutex::new((opener, None)),
+        })
+    }
+
+    pub(crate) fn profile(&self) -> Option<&str> {
+        self.config.profile.as_deref()
+    }
+
+    /// Performs one exchange, records it, and returns its outcome.
+    pub(crate) async fn exchange(&self, kind: InteractionKind, command: &str) -> Result<Outcome> {
+        if self.finished.load(Ordering::SeqCst) {
+            return Err(Error::Finished {
+                path: self.session_path.clone(),
+            });
+        }
+        let mut state = self.state.lock().await;
+        let (opener, transport) = &mut *state;
+        if transport.is_none() {
+            *transport = Some(self.connect(opener).await?);
+        }
+        let Some(t) = transport.as_mut() else {
+            unreachable!("connected above")
+        };
+        let timestamp = self.recorder.now();
+        let timeout = self.config.timeout;
+        let result = tokio::time::timeout(timeout, async {
+            t.send(command).await?;
+            match kind {
+                InteractionKind::Write => Ok(None),
+                InteractionKind::QueryRaw => t.receive_block().await.map(Some),
+                _ => t.receive().await.map(Some),
+            }
+        })
+        .await;
+        let mut interaction = Interaction {
+            kind: kind.clone(),
+            command: command.to_owned(),
+            response: None,
+            binary: None,
+            error: None,
+            timestamp,
+        };
+        let outcome = match result {
+            Ok(Ok(None)) => Ok(Outcome::Done),
+            Ok(Ok(Some(bytes))) if kind == InteractionKind::QueryRaw => {
+                interaction.response = Some(String::from_utf8_lossy(&bytes).into_owned());
+                interaction.binary = Some(bytes.clone());
+                Ok(Outcome::Block(bytes))
+            }
+            Ok(Ok(Some(bytes))) => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                interaction.response = Some(text.clone());
+                Ok(Outcome::Text(text))
+            }
+            Ok(Err(source)) => {
+                interaction.error = Some(RecordedError {
+                    kind: RecordedErrorKind::Io,
+                    message: source.to_string(),
+                });
+                // The connection is in an unknown state: reconnect on next use.
+                *transport = None;
+                Err(Error::Io {
+                    alias: self.alias.clone(),
+                    command: command.to_owned(),
+                    recorded: false,
+                    source,
+                })
+            }
+            Err(_elapsed) => {
+                interaction.error = Some(RecordedError {
+                    kind: RecordedErrorKind::Timeout,
+                    message: timeout_message(timeout),
+                });
+                Err(Error::Timeout {
+                    alias: self.alias.clone(),
+                    command: command.to_owned(),
+                    after: timeout,
+                    recorded: false,
+                })
+            }
+        };
+        self.recorder.push(&self.alias, interaction);
+        outcome
+    }
+
+    async fn connect(&self, opener: &mut Opener) -> Result<Box<dyn Transport>> {
+        let connect_error = |source: io::Error| Error::Connect {
+            alias: self.alias.clone(),
+            address: self.config.address.clone(),
+            source,
+        };
+        let timeout = self.config.timeout;
+        let timed = |fut: BoxFuture<'static, io::Result<Box<dyn Transport>>>| async move {
+            match tokio::time::timeout(timeout, fut).await {
+                Ok(r) => r,
+                Err(_) => Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "no connection within {}",
+                        crate::error::fmt_duration(timeout)
+                    ),
+                )),
+            }
+        };
+        match opener {
+            Opener::Given(given) => given.take().ok_or_else(|| {
+                connect_error(io::Error::new(
+                    io::ErrorKind::NotConnected,
+                    "the transport given in `RecordOptions` failed earlier and cannot be reopened",
+                ))
+            }),
+            Opener::Tcp { host, port } => {
+                let (host, port, terms) = (host.clone(), *port, self.config.terminators.clone());
+                timed(Box::pin(async move {
+                    let t = crate::transport::connect_tcp(&host, port, terms).await?;
+                    Ok(Box::new(t) as Box<dyn Transport>)
+                }))
+                .await
+                .map_err(connect_error)
+            }
+            #[cfg(feature = "serial")]
+            Opener::Serial { device } => crate::transport::open_serial(
+                device,
+                self.config.baud_rate,
+                self.config.terminators.clone(),
+            )
+            .map(|t| Box::new(t) as Box<dyn Transport>)
+            .map_err(connect_error),
+            Opener::Custom(connect) => timed(connect(&self.config.address, &self.config))
+                .await
+                .map_err(connect_error),
+        }
+    }
+}
+
+fn opener_for(
+    alias: &str,
+    config: &InstrumentConfig,
+    options: &mut RecordOptions,
+) -> Result<Opener> {
+    if let Some(given) = options.transports.remove(alias) {
+        return Ok(Opener::Given(Some(given)));
+    }
+    let invalid = |reason: String| Error::Address {
+        alias: alias.to_owned(),
+        address: config.address.clone(),
+        reason,
+    };
+    let parsed = Address::parse(&config.address).map_err(invalid)?;
+    // A registered connector wins over the built-in transports for its scheme.
+    let scheme = match &parsed {
+        Address::TcpSocket { .. } => "TCPIP".to_owned(),
+        Address::Serial { .. } => "ASRL".to_owned(),
+        Address::Custom { scheme, .. } => scheme.clone(),
+    };
+    if let Some((_, connect)) = options.connectors.iter().find(|(s, _)| *s == scheme) {
+        return Ok(Opener::Custom(connect.clone()));
+    }
+    match parsed {
+        Address::TcpSocket { host, port } => Ok(Opener::Tcp { host, port }),
+        #[cfg(feature = "serial")]
+        Address::Serial { device } => Ok(Opener::Serial { device }),
+        #[cfg(not(feature = "serial"))]
+        Address::Serial { .. } => Err(invalid(
+            "serial support is disabled: enable the `serial` feature of replay-core".to_owned(),
+        )),
+        Address::Custom { scheme, .. } => {
+            let registered: Vec<String> = options
+                .connectors
+                .iter()
+                .map(|(s, _)| format!("`{s}…` (your connector)"))
+                .collect();
+            let extra = if registered.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", registered.join(", "))
+            };
+            Err(invalid(format!(
+                "the `{scheme}` scheme has no transport; supported forms: {}{extra}; \
+                 for other buses register one with `RecordOptions::connector`",
+                address::SUPPORTED
+            )))
+        }
+    }
+}
+
+pub(crate) fn timeout_message(timeout: Duration) -> String {
+    format!("no answer within {} s", timeout.as_secs_f64())
+}
+
+/// Parses the duration back out of [`timeout_message`]'s text (zero if it cannot).
+pub(crate) fn parse_timeout_message(message: &str) -> Duration {
+    message
+        .strip_prefix("no answer within ")
+        .and_then(|rest| rest.strip_suffix(" s"))
+        .and_then(|secs| secs.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map_or(Duration::ZERO, Duration::from_secs_f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_message_round_trips() {
+        for d in [
+            Duration::from_millis(250),
+            Duration::from_secs(5),
+            Duration::from_secs_f64(1.5),
+        ] {
+            assert_eq!(parse_timeout_message(&timeout_message(d)), d);
+        }
+        assert_eq!(parse_timeout_message("something else"), Duration::ZERO);
+    }
+}

@@ -1,0 +1,441 @@
+//! Replay reports: mismatches and unused interactions, in insta's layout.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::session::{Interaction, InteractionKind};
+
+/// How many recorded interactions a report shows before the divergence.
+const CONTEXT_BEFORE: usize = 3;
+/// How many it shows after.
+const CONTEXT_AFTER: usize = 1;
+/// How many unused interactions a report lists per instrument.
+const UNUSED_SHOWN: usize = 5;
+
+/// The default re-record advice when the caller did not give a command.
+pub(crate) const DEFAULT_RERECORD: &str =
+    "RECORD=1 cargo test <test name>   (or `Bench::record` with the bench config)";
+
+/// A replay deviation: the test did something other than what the session recorded next.
+#[derive(Clone, Debug)]
+pub struct MismatchReport {
+    /// The instrument alias.
+    pub alias: String,
+    /// The session file.
+    pub session: PathBuf,
+    /// 1-based position of the interaction the test attempted.
+    pub position: usize,
+    /// Number of interactions recorded for this instrument.
+    pub total: usize,
+    /// What the session recorded at `position` (`None`: the test ran past the end).
+    pub expected: Option<Interaction>,
+    /// What the test did.
+    pub actual_kind: InteractionKind,
+    /// The command the test sent.
+    pub actual_command: String,
+    /// Recorded interactions around the divergence: (1-based position, interaction).
+    pub context: Vec<(usize, Interaction)>,
+    /// The command that re-records the session.
+    pub rerecord: String,
+}
+
+impl MismatchReport {
+    /// Builds a report for a deviation at 0-based `index` of `log`.
+    pub(crate) fn new(
+        alias: &str,
+        session: PathBuf,
+        log: &[Interaction],
+        index: usize,
+        actual_kind: InteractionKind,
+        actual_command: &str,
+        rerecord: &str,
+    ) -> MismatchReport {
+        let start = index.saturating_sub(CONTEXT_BEFORE);
+        let end = (index + 1 + CONTEXT_AFTER).min(log.len());
+        MismatchReport {
+            alias: alias.to_owned(),
+            session,
+            position: index + 1,
+            total: log.len(),
+            expected: log.get(index).cloned(),
+            actual_kind,
+            actual_command: actual_command.to_owned(),
+            context: (start..end).map(|i| (i + 1, log[i].clone())).collect(),
+            rerecord: rerecord.to_owned(),
+        }
+    }
+
+    /// Whether the test ran past the end of the recorded log.
+    pub fn past_end(&self) -> bool {
+        self.expected.is_none()
+    }
+}
+
+/// One line of a report body.
+struct Row {
+    old: Option<usize>,
+    new: Option<usize>,
+    sign: char,
+    kind: String,
+    command: String,
+    response: Option<String>,
+}
+
+fn render_rows(f: &mut fmt::Formatter<'_>, rows: &[Row]) -> fmt::Result {
+    let cmd_width = rows
+        .iter()
+        .map(|r| r.command.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(36);
+    let kind_width = rows.iter().map(|r| r.kind.len()).max().unwrap_or(0);
+    let num_width = rows
+        .iter()
+        .flat_map(|r| [r.old, r.new])
+        .flatten()
+        .max()
+        .unwrap_or(1)
+        .to_string()
+        .len()
+        .max(3);
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let num =
+                |n: Option<usize>| n.map_or(" ".repeat(num_width), |n| format!("{n:>num_width$}"));
+            let mut line = format!(
+                " {} {} │{} {:<kind_width$}  {}",
+                num(r.old),
+                num(r.new),
+                r.sign,
+                r.kind,
+                r.command
+            );
+            if let Some(resp) = &r.response {
+                let pad = cmd_width.saturating_sub(r.command.chars().count());
+                line.push_str(&" ".repeat(pad));
+                line.push_str("  → ");
+                line.push_str(resp);
+            }
+            line
+        })
+        .collect();
+    let gutter = 2 * num_width + 3;
+    let width = lines
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(40)
+        .clamp(40, 100);
+    let rule = |f: &mut fmt::Formatter<'_>, mid: char| {
+        writeln!(
+            f,
+            "{}{}{}",
+            "─".repeat(gutter),
+            mid,
+            "─".repeat(width - gutter - 1)
+        )
+    };
+    rule(f, '┬')?;
+    for line in lines {
+        writeln!(f, "{}", line.trim_end())?;
+    }
+    rule(f, '┴')
+}
+
+/// A short, one-line rendering of a recorded outcome (response, block or error).
+pub(crate) fn outcome(i: &Interaction) -> Option<String> {
+    if let Some(err) = &i.error {
+        return Some(format!("⚠ {}: {}", err.kind.as_str(), err.message));
+    }
+    if let Some(bytes) = &i.binary {
+        return Some(format!("‹binary block, {} bytes›", bytes.len()));
+    }
+    i.response.as_deref().map(|r| shorten(r, 48))
+}
+
+/// Escapes control characters and cuts long text with `…`.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    let escaped: String = text.escape_debug().collect();
+    if escaped.chars().count() > max {
+        let mut cut: String = escaped.chars().take(max - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        escaped
+    }
+}
+
+fn row(old: Option<usize>, new: Option<usize>, sign: char, i: &Interaction) -> Row {
+    Row {
+        old,
+        new,
+        sign,
+        kind: i.kind.to_string(),
+        command: i.command.escape_debug().collect(),
+        response: outcome(i),
+    }
+}
+
+impl fmt::Display for MismatchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.expected {
+            Some(_) => writeln!(
+                f,
+                "replay mismatch on `{}` at interaction #{} of {}",
+                self.alias, self.position, self.total
+            )?,
+            None => writeln!(
+                f,
+                "replay ran past the end of `{}`'s log: the test made interaction #{}, the session recorded {}",
+                self.alias, self.position, self.total
+            )?,
+        }
+        writeln!(f, "  session: {}", self.session.display())?;
+        let mut rows = Vec::new();
+        for (pos, i) in &self.context {
+            match (*pos).cmp(&self.position) {
+                std::cmp::Ordering::Less => rows.push(row(Some(*pos), Some(*pos), ' ', i)),
+                std::cmp::Ordering::Equal => {
+                    rows.push(row(Some(*pos), None, '-', i));
+                    rows.push(self.actual_row());
+                }
+                std::cmp::Ordering::Greater => rows.push(row(Some(*pos), None, ' ', i)),
+            }
+        }
+        if self.expected.is_none() {
+            rows.push(self.actual_row());
+        }
+        render_rows(f, &rows)?;
+        let actual = self.actual_command.escape_debug();
+        match &self.expected {
+            Some(exp) if exp.kind != self.actual_kind && exp.command == self.actual_command => {
+                writeln!(
+                    f,
+                    "the test made a {} of `{actual}` where the session recorded a {}",
+                    self.actual_kind, exp.kind
+                )?
+            }
+            Some(exp) if exp.kind != self.actual_kind => writeln!(
+                f,
+                "the test made a {} of `{actual}` where the session recorded a {} of `{}`",
+                self.actual_kind,
+                exp.kind,
+                exp.command.escape_debug()
+            )?,
+            Some(exp) => writeln!(
+                f,
+                "the test sent `{actual}` where the session recorded `{}`",
+                exp.command.escape_debug()
+            )?,
+            None => writeln!(
+                f,
+                "the test sent `{actual}` after the last recorded interaction of `{}`",
+                self.alias
+            )?,
+        }
+        writeln!(f, "to accept the new behaviour, re-record it on the bench:")?;
+        write!(f, "    {}", self.rerecord)
+    }
+}
+
+impl MismatchReport {
+    fn actual_row(&self) -> Row {
+        Row {
+            old: None,
+            new: Some(self.position),
+            sign: '+',
+            kind: self.actual_kind.to_string(),
+            command: self.actual_command.escape_debug().collect(),
+            response: None,
+        }
+    }
+}
+
+/// Recorded interactions that a finished replay never reached.
+#[derive(Clone, Debug)]
+pub struct UnusedReport {
+    /// The session file.
+    pub session: PathBuf,
+    /// Per instrument: alias, total recorded, and the unused interactions (1-based position).
+    pub instruments: Vec<UnusedInstrument>,
+    /// The command that re-records the session.
+    pub rerecord: String,
+}
+
+/// The unused tail of one instrument's log.
+#[derive(Clone, Debug)]
+pub struct UnusedInstrument {
+    /// The alias.
+    pub alias: String,
+    /// Interactions recorded.
+    pub total: usize,
+    /// Interactions replayed.
+    pub used: usize,
+    /// The first few unused interactions: (1-based position, interaction).
+    pub first: Vec<(usize, Interaction)>,
+}
+
+impl UnusedInstrument {
+    pub(crate) fn new(alias: &str, log: &[Interaction], used: usize) -> UnusedInstrument {
+        UnusedInstrument {
+            alias: alias.to_owned(),
+            total: log.len(),
+            used,
+            first: log[used..]
+                .iter()
+                .take(UNUSED_SHOWN)
+                .enumerate()
+                .map(|(k, i)| (used + k + 1, i.clone()))
+                .collect(),
+        }
+    }
+}
+
+impl fmt::Display for UnusedReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unused: usize = self.instruments.iter().map(|i| i.total - i.used).sum();
+        writeln!(
+            f,
+            "{unused} recorded interaction{} never replayed",
+            if unused == 1 { " was" } else { "s were" }
+        )?;
+        writeln!(f, "  session: {}", self.session.display())?;
+        let mut rows = Vec::new();
+        let mut tails = Vec::new();
+        for inst in &self.instruments {
+            for (pos, i) in &inst.first {
+                let mut r = row(Some(*pos), None, '-', i);
+                r.kind = format!("{} {}", inst.alias, r.kind);
+                rows.push(r);
+            }
+            let left = inst.total - inst.used - inst.first.len();
+            if left > 0 {
+                tails.push(format!("… and {left} more on `{}`", inst.alias));
+            }
+        }
+        render_rows(f, &rows)?;
+        for tail in tails {
+            writeln!(f, "{tail}")?;
+        }
+        let summary: Vec<String> = self
+            .instruments
+            .iter()
+            .map(|i| format!("`{}` stopped at #{} of {}", i.alias, i.used, i.total))
+            .collect();
+        writeln!(f, "the test ended early: {}", summary.join(", "))?;
+        writeln!(f, "if it no longer does these, re-record it on the bench:")?;
+        write!(f, "    {}", self.rerecord)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn i(kind: InteractionKind, cmd: &str, resp: Option<&str>) -> Interaction {
+        Interaction {
+            kind,
+            command: cmd.into(),
+            response: resp.map(Into::into),
+            binary: None,
+            error: None,
+            timestamp: 0.0,
+        }
+    }
+
+    fn log() -> Vec<Interaction> {
+        use InteractionKind::*;
+        vec![
+            i(
+                Query,
+                "*IDN?",
+                Some("Keysight Technologies,EDU36311A,CN61130056,K-01.08.03"),
+            ),
+            i(Write, "OUTP ON, (@1)", None),
+            i(Write, "VOLT 5.0, (@1)", None),
+            i(Query, "MEAS:VOLT? (@1)", Some("+4.99918100E+00")),
+            i(Write, "OUTP OFF", None),
+        ]
+    }
+
+    #[test]
+    fn mismatch_layout() {
+        let r = MismatchReport::new(
+            "psu",
+            "sessions/bench/x.yaml".into(),
+            &log(),
+            2,
+            InteractionKind::Write,
+            "VOLT 3.0, (@1)",
+            "RECORD=1 cargo test --test bench x",
+        );
+        let text = r.to_string();
+        let expected = "\
+replay mismatch on `psu` at interaction #3 of 5
+  session: sessions/bench/x.yaml
+─────────┬────────────────────────────────────────────────────────────────────────────
+   1   1 │  query  *IDN?            → Keysight Technologies,EDU36311A,CN61130056,K-01…
+   2   2 │  write  OUTP ON, (@1)
+   3     │- write  VOLT 5.0, (@1)
+       3 │+ write  VOLT 3.0, (@1)
+   4     │  query  MEAS:VOLT? (@1)  → +4.99918100E+00
+─────────┴────────────────────────────────────────────────────────────────────────────
+the test sent `VOLT 3.0, (@1)` where the session recorded `VOLT 5.0, (@1)`
+to accept the new behaviour, re-record it on the bench:
+    RECORD=1 cargo test --test bench x";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn type_mismatch_names_both_kinds() {
+        let r = MismatchReport::new(
+            "psu",
+            "s.yaml".into(),
+            &log(),
+            1,
+            InteractionKind::Query,
+            "OUTP ON, (@1)",
+            "x",
+        );
+        assert!(r.to_string().contains(
+            "the test made a query of `OUTP ON, (@1)` where the session recorded a write"
+        ));
+    }
+
+    #[test]
+    fn past_end_layout() {
+        let r = MismatchReport::new(
+            "psu",
+            "s.yaml".into(),
+            &log(),
+            5,
+            InteractionKind::Query,
+            "SYST:ERR?",
+            "x",
+        );
+        let text = r.to_string();
+        assert!(text.starts_with("replay ran past the end of `psu`'s log: the test made interaction #6, the session recorded 5"), "{text}");
+        assert!(text.contains("       6 │+ query  SYST:ERR?"), "{text}");
+        assert!(text.contains("   5   5 │  write  OUTP OFF"), "{text}");
+    }
+
+    #[test]
+    fn unused_lists_first_few() {
+        let r = UnusedReport {
+            session: "s.yaml".into(),
+            instruments: vec![UnusedInstrument::new("psu", &log(), 3)],
+            rerecord: "RECORD=1 cargo test x".into(),
+        };
+        let text = r.to_string();
+        assert!(
+            text.starts_with("2 recorded interactions were never replayed"),
+            "{text}"
+        );
+        assert!(
+            text.contains("   4     │- psu query  MEAS:VOLT? (@1)"),
+            "{text}"
+        );
+        assert!(text.contains("`psu` stopped at #3 of 5"), "{text}");
+    }
+}

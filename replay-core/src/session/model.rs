@@ -1,0 +1,156 @@
+//! The session model: what a cassette holds, independent of the file format.
+
+use std::fmt;
+
+/// A recorded session (a *cassette*): one interaction log per instrument alias, in file order.
+///
+/// The order of instruments is the order of the file (PyTestLab's dict order) or, for a
+/// session we recorded, the order of the instruments in `bench.yaml`, so that re-recording
+/// an unchanged procedure writes the same file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Session {
+    /// Instrument logs keyed by alias, in file order. Aliases are unique.
+    pub instruments: Vec<(String, InstrumentLog)>,
+}
+
+impl Session {
+    /// The log recorded for `alias`, if any.
+    pub fn instrument(&self, alias: &str) -> Option<&InstrumentLog> {
+        self.instruments
+            .iter()
+            .find(|(name, _)| name == alias)
+            .map(|(_, log)| log)
+    }
+
+    /// The aliases in file order.
+    pub fn aliases(&self) -> impl Iterator<Item = &str> {
+        self.instruments.iter().map(|(name, _)| name.as_str())
+    }
+
+    /// Total number of interactions over all instruments.
+    pub fn len(&self) -> usize {
+        self.instruments.iter().map(|(_, log)| log.log.len()).sum()
+    }
+
+    /// Whether no instrument recorded any interaction.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The interactions recorded for one instrument.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InstrumentLog {
+    /// The instrument profile from the bench config (`keysight/EDU36311A`), if one was given.
+    pub profile: Option<String>,
+    /// Interactions in the order the instrument saw them.
+    pub log: Vec<Interaction>,
+}
+
+/// What kind of exchange an interaction was. Serialized as the entry's `type`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum InteractionKind {
+    /// A command with no response (`type: write`).
+    Write,
+    /// A command answered by one text message (`type: query`).
+    Query,
+    /// A command answered by a binary block (`type: query_raw`, PyTestLab's name).
+    QueryRaw,
+    /// A response read without sending a command (`type: read`).
+    Read,
+    /// Any other type a newer writer may use; kept verbatim so it round-trips.
+    Other(String),
+}
+
+impl InteractionKind {
+    /// The name written in the session file's `type` key.
+    pub fn as_str(&self) -> &str {
+        match self {
+            InteractionKind::Write => "write",
+            InteractionKind::Query => "query",
+            InteractionKind::QueryRaw => "query_raw",
+            InteractionKind::Read => "read",
+            InteractionKind::Other(other) => other,
+        }
+    }
+
+    /// Parses a `type` value; unknown names become [`InteractionKind::Other`].
+    pub fn parse(name: &str) -> InteractionKind {
+        match name {
+            "write" => InteractionKind::Write,
+            "query" => InteractionKind::Query,
+            "query_raw" => InteractionKind::QueryRaw,
+            "read" => InteractionKind::Read,
+            other => InteractionKind::Other(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for InteractionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One recorded exchange with an instrument.
+///
+/// File keys, in the order the writer emits them: `type`, `command`, `response`,
+/// `response_base64`, `error`, `error_message`, `timestamp`. Keys PyTestLab does not know
+/// (`response_base64`, `error`, `error_message`) are additive: PyTestLab ignores them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Interaction {
+    /// The entry's `type`.
+    pub kind: InteractionKind,
+    /// The command sent, without terminator (empty for a `read`).
+    pub command: String,
+    /// The text response (queries) as PyTestLab stores it. For binary responses this is a
+    /// lossy text rendering kept for PyTestLab; the exact bytes are in [`Interaction::binary`].
+    pub response: Option<String>,
+    /// The exact bytes of a binary response (the whole IEEE 488.2 block, header included),
+    /// stored as `response_base64`.
+    pub binary: Option<Vec<u8>>,
+    /// An error the instrument produced instead of a response while recording.
+    pub error: Option<RecordedError>,
+    /// Seconds since the session started (one clock for the whole session).
+    pub timestamp: f64,
+}
+
+/// An instrument failure seen while recording, replayed as the same error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedError {
+    /// What failed.
+    pub kind: RecordedErrorKind,
+    /// The human-readable detail (`error_message`).
+    pub message: String,
+}
+
+/// The class of a [`RecordedError`]. Serialized as the entry's `error` key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RecordedErrorKind {
+    /// The instrument did not answer within its timeout (`error: timeout`).
+    Timeout,
+    /// The connection failed while talking to the instrument (`error: io`).
+    Io,
+    /// Any other class a newer writer may use, kept verbatim.
+    Other(String),
+}
+
+impl RecordedErrorKind {
+    /// The name written in the session file's `error` key.
+    pub fn as_str(&self) -> &str {
+        match self {
+            RecordedErrorKind::Timeout => "timeout",
+            RecordedErrorKind::Io => "io",
+            RecordedErrorKind::Other(other) => other,
+        }
+    }
+
+    /// Parses an `error` value; unknown names become [`RecordedErrorKind::Other`].
+    pub fn parse(name: &str) -> RecordedErrorKind {
+        match name {
+            "timeout" => RecordedErrorKind::Timeout,
+            "io" => RecordedErrorKind::Io,
+            other => RecordedErrorKind::Other(other.to_owned()),
+        }
+    }
+}

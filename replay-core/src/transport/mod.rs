@@ -1,0 +1,53 @@
+//! Transports: how bytes reach an instrument.
+//!
+//! A [`Transport`] is message-level: send one command, receive one response or one binary
+//! block. The built-in transports frame a byte stream ([`StreamTransport`]) over TCP or
+//! serial; plug in your own (VISA, USBTMC, a vendor library) by implementing the trait.
+
+mod stream;
+mod tcp;
+
+#[cfg(feature = "serial")]
+mod serial;
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+
+pub use stream::StreamTransport;
+pub use tcp::connect_tcp;
+
+#[cfg(feature = "serial")]
+pub use serial::open_serial;
+
+/// A boxed future, the return type of [`Transport`] methods (keeps the trait object-safe).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Message-level I/O with one instrument.
+///
+/// Implementations handle terminators and framing; the recorder adds timeouts, logging and
+/// timestamps around them. Methods take `&mut self`: the bench serializes exchanges per
+/// instrument, so a command and its response are never interleaved with another task's.
+pub trait Transport: Send + 'static {
+    /// Sends one command (without terminator; the transport adds it).
+    fn send<'a>(&'a mut self, command: &'a str) -> BoxFuture<'a, io::Result<()>>;
+
+    /// Receives one text response, without its terminator.
+    fn receive(&mut self) -> BoxFuture<'_, io::Result<Vec<u8>>>;
+
+    /// Receives one IEEE 488.2 definite-length block: the exact bytes, header included
+    /// (`#<n><len><payload>`). A terminator after the block is consumed, not returned.
+    fn receive_block(&mut self) -> BoxFuture<'_, io::Result<Vec<u8>>>;
+}
+
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    fn send<'a>(&'a mut self, command: &'a str) -> BoxFuture<'a, io::Result<()>> {
+        (**self).send(command)
+    }
+    fn receive(&mut self) -> BoxFuture<'_, io::Result<Vec<u8>>> {
+        (**self).receive()
+    }
+    fn receive_block(&mut self) -> BoxFuture<'_, io::Result<Vec<u8>>> {
+        (**self).receive_block()
+    }
+}

@@ -1,0 +1,231 @@
+//! Framing SCPI messages on a byte stream.
+
+use std::io;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::{BoxFuture, Transport};
+use crate::block::{self, BlockProgress};
+use crate::config::Terminators;
+
+/// A [`Transport`] over any byte stream (TCP socket, serial port, pipe).
+///
+/// Responses end at the read terminator; with the default `\n`, a `\r` before it is
+/// stripped too, so CRLF and LF instruments both work. Bytes read past the end of one
+/// response stay buffered for the next, and a read cancelled by a timeout loses nothing.
+pub struct StreamTransport<S> {
+    stream: S,
+    terminators: Terminators,
+    buf: Vec<u8>,
+    /// A block was read before its trailing terminator arrived: skip it on the next read.
+    terminator_pending: bool,
+}
+
+impl<S> StreamTransport<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    /// Frames `stream` with `terminators`.
+    pub fn new(stream: S, terminators: Terminators) -> Self {
+        StreamTransport {
+            stream,
+            terminators,
+            buf: Vec::with_capacity(4096),
+            terminator_pending: false,
+        }
+    }
+
+    async fn fill(&mut self) -> io::Result<()> {
+        let mut chunk = [0u8; 8192];
+        let n = self.stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the instrument closed the connection",
+            ));
+        }
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(())
+    }
+
+    async fn receive_message(&mut self) -> io::Result<Vec<u8>> {
+        self.skip_pending_terminator().await?;
+        let term = self.terminators.read.as_bytes().to_vec();
+        let mut searched = 0;
+        loop {
+            if let Some(pos) = find(&self.buf[searched..], &term) {
+                let end = searched + pos;
+                let mut message: Vec<u8> = self.buf.drain(..end + term.len()).collect();
+                message.truncate(end);
+                if term == b"\n" && message.last() == Some(&b'\r') {
+                    message.pop();
+                }
+                return Ok(message);
+            }
+            searched = self.buf.len().saturating_sub(term.len() - 1);
+            self.fill().await?;
+        }
+    }
+
+    async fn receive_raw_block(&mut self) -> io::Result<Vec<u8>> {
+        self.skip_pending_terminator().await?;
+        loop {
+            // Skip whitespace some instruments send before the block.
+            let skip = self
+                .buf
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+            if skip > 0 {
+                self.buf.drain(..skip);
+            }
+            match block::progress(&self.buf)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
+            {
+                BlockProgress::Complete {
+                    header_len,
+                    payload_len,
+                } => {
+                    let total = header_len + payload_len;
+                    while self.buf.len() < total {
+                        self.fill().await?;
+                    }
+                    let raw: Vec<u8> = self.buf.drain(..total).collect();
+                    self.consume_terminator().await?;
+                    return Ok(raw);
+                }
+                BlockProgress::Incomplete => self.fill().await?,
+            }
+        }
+    }
+
+    /// Consumes the terminator after a block, if the instrument sent one.
+    async fn consume_terminator(&mut self) -> io::Result<()> {
+        let term = self.terminators.read.as_bytes();
+        // A CR may precede an LF terminator.
+        if self.buf.first() == Some(&b'\r') && term == b"\n" {
+            self.buf.remove(0);
+        }
+        if self.buf.starts_with(term) {
+            self.buf.drain(..term.len());
+        } else if self.buf.is_empty() {
+            // The terminator (if the instrument sends one) has not arrived yet.
+            self.terminator_pending = true;
+        }
+        Ok(())
+    }
+
+    async fn skip_pending_terminator(&mut self) -> io::Result<()> {
+        while self.terminator_pending {
+            if self.buf.is_empty() {
+                self.fill().await?;
+            }
+            self.terminator_pending = false;
+            self.consume_terminator().await?;
+        }
+        Ok(())
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.len() == 1 {
+        return haystack.iter().position(|&b| b == needle[0]);
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+impl<S> Transport for StreamTransport<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    fn send<'a>(&'a mut self, command: &'a str) -> BoxFuture<'a, io::Result<()>> {
+        Box::pin(async move {
+            let mut line = Vec::with_capacity(command.len() + self.terminators.write.len());
+            line.extend_from_slice(command.as_bytes());
+            line.extend_from_slice(self.terminators.write.as_bytes());
+            self.stream.write_all(&line).await?;
+            self.stream.flush().await
+        })
+    }
+
+    fn receive(&mut self) -> BoxFuture<'_, io::Result<Vec<u8>>> {
+        Box::pin(self.receive_message())
+    }
+
+    fn receive_block(&mut self) -> BoxFuture<'_, io::Result<Vec<u8>>> {
+        Box::pin(self.receive_raw_block())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::duplex;
+
+    fn lf() -> Terminators {
+        Terminators::default()
+    }
+
+    #[tokio::test]
+    async fn crlf_and_lf_and_split_reads() {
+        let (a, mut b) = duplex(64);
+        let mut t = StreamTransport::new(a, lf());
+        b.write_all(b"one\r\ntw").await.unwrap();
+        assert_eq!(t.receive().await.unwrap(), b"one");
+        b.write_all(b"o\nthree\n").await.unwrap();
+        assert_eq!(t.receive().await.unwrap(), b"two");
+        assert_eq!(t.receive().await.unwrap(), b"three");
+    }
+
+    #[tokio::test]
+    async fn custom_multibyte_terminator() {
+        let (a, mut b) = duplex(64);
+        let mut t = StreamTransport::new(
+            a,
+            Terminators {
+                write: "\r\n".into(),
+                read: "\r\n".into(),
+            },
+        );
+        t.send("*IDN?").await.unwrap();
+        let mut got = [0u8; 7];
+        b.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"*IDN?\r\n");
+        b.write_all(b"a\nb\r").await.unwrap();
+        b.write_all(b"\n").await.unwrap();
+        assert_eq!(t.receive().await.unwrap(), b"a\nb");
+    }
+
+    #[tokio::test]
+    async fn binary_block_with_every_byte_then_text() {
+        let (a, mut b) = duplex(1024);
+        let mut t = StreamTransport::new(a, lf());
+        let payload: Vec<u8> = (0..=255u8).chain(b"\n\r\n#9".iter().copied()).collect();
+        let block = crate::block::encode_block(&payload);
+        let mut wire = block.clone();
+        wire.extend_from_slice(b"\nnext\n");
+        b.write_all(&wire).await.unwrap();
+        assert_eq!(t.receive_block().await.unwrap(), block);
+        assert_eq!(t.receive().await.unwrap(), b"next");
+    }
+
+    #[tokio::test]
+    async fn late_terminator_after_block_is_skipped() {
+        let (a, mut b) = duplex(1024);
+        let mut t = StreamTransport::new(a, lf());
+        let block = crate::block::encode_block(b"\x00\xff");
+        b.write_all(&block).await.unwrap();
+        assert_eq!(t.receive_block().await.unwrap(), block);
+        b.write_all(b"\r\n+1.0\n").await.unwrap();
+        assert_eq!(t.receive().await.unwrap(), b"+1.0");
+    }
+
+    #[tokio::test]
+    async fn eof_is_an_error() {
+        let (a, b) = duplex(64);
+        drop(b);
+        let mut t = StreamTransport::new(a, lf());
+        let err = t.receive().await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+}

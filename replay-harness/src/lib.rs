@@ -1,0 +1,2 @@
+//! replay-harness: re-exports replay-core.
+pub use replay_core::*;

@@ -1,0 +1,1 @@
+//! The `#[recorded_test]` attribute of replay.
