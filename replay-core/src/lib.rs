@@ -49,6 +49,7 @@ mod address;
 mod bench;
 mod block;
 mod config;
+pub mod diff;
 mod error;
 mod instrument;
 mod matcher;

@@ -71,26 +71,56 @@ impl MismatchReport {
     }
 }
 
-/// One line of a report body.
-struct Row {
-    old: Option<usize>,
-    new: Option<usize>,
-    sign: char,
-    kind: String,
-    command: String,
-    response: Option<String>,
+/// One line of a report body (shared by the replay reports and [`crate::diff`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Row {
+    /// 1-based line in the recorded sequence.
+    pub(crate) old: Option<usize>,
+    /// 1-based line in the actual / new sequence.
+    pub(crate) new: Option<usize>,
+    /// `' '` context, `'-'` recorded only, `'+'` actual only.
+    pub(crate) sign: char,
+    /// The interaction type (or `alias type`).
+    pub(crate) kind: String,
+    /// The command, escaped.
+    pub(crate) command: String,
+    /// The outcome shown after `→`.
+    pub(crate) response: Option<String>,
+    /// A note shown after the line (`← first difference`, drift).
+    pub(crate) note: Option<String>,
+    /// A gap between two hunks: rendered as a dotted rule, other fields unused.
+    pub(crate) gap: bool,
 }
 
-fn render_rows(f: &mut fmt::Formatter<'_>, rows: &[Row]) -> fmt::Result {
-    let cmd_width = rows
-        .iter()
+impl Row {
+    /// A dotted rule between two hunks of a diff.
+    pub(crate) fn gap() -> Row {
+        Row {
+            gap: true,
+            ..Row::default()
+        }
+    }
+}
+
+/// ANSI styles used when a caller asks for colour.
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// Renders `rows` between two rules, with a gutter of old/new line numbers (insta's layout).
+///
+/// With `color`, `-` lines are red, `+` lines green and rules dim.
+pub(crate) fn render_rows(f: &mut dyn fmt::Write, rows: &[Row], color: bool) -> fmt::Result {
+    let content = || rows.iter().filter(|r| !r.gap);
+    let cmd_width = content()
         .map(|r| r.command.chars().count())
         .max()
         .unwrap_or(0)
         .min(36);
-    let kind_width = rows.iter().map(|r| r.kind.len()).max().unwrap_or(0);
-    let num_width = rows
-        .iter()
+    let kind_width = content().map(|r| r.kind.chars().count()).max().unwrap_or(0);
+    let num_width = content()
         .flat_map(|r| [r.old, r.new])
         .flatten()
         .max()
@@ -98,17 +128,23 @@ fn render_rows(f: &mut fmt::Formatter<'_>, rows: &[Row]) -> fmt::Result {
         .to_string()
         .len()
         .max(3);
-    let lines: Vec<String> = rows
+    let gutter = 2 * num_width + 3;
+    let lines: Vec<Option<String>> = rows
         .iter()
         .map(|r| {
+            if r.gap {
+                return None;
+            }
             let num =
                 |n: Option<usize>| n.map_or(" ".repeat(num_width), |n| format!("{n:>num_width$}"));
+            let kind_pad = kind_width.saturating_sub(r.kind.chars().count());
             let mut line = format!(
-                " {} {} │{} {:<kind_width$}  {}",
+                " {} {} │{} {}{}  {}",
                 num(r.old),
                 num(r.new),
                 r.sign,
                 r.kind,
+                " ".repeat(kind_pad),
                 r.command
             );
             if let Some(resp) = &r.response {
@@ -117,30 +153,59 @@ fn render_rows(f: &mut fmt::Formatter<'_>, rows: &[Row]) -> fmt::Result {
                 line.push_str("  → ");
                 line.push_str(resp);
             }
-            line
+            if let Some(note) = &r.note {
+                line.push_str("   ");
+                line.push_str(note);
+            }
+            Some(line.trim_end().to_owned())
         })
         .collect();
-    let gutter = 2 * num_width + 3;
     let width = lines
         .iter()
+        .flatten()
         .map(|l| l.chars().count())
         .max()
         .unwrap_or(40)
         .clamp(40, 100);
-    let rule = |f: &mut fmt::Formatter<'_>, mid: char| {
-        writeln!(
-            f,
+    let rule = |f: &mut dyn fmt::Write, fill: &str, mid: char| {
+        let text = format!(
             "{}{}{}",
-            "─".repeat(gutter),
+            fill.repeat(gutter),
             mid,
-            "─".repeat(width - gutter - 1)
-        )
+            fill.repeat(width - gutter - 1)
+        );
+        if color {
+            writeln!(f, "{DIM}{text}{RESET}")
+        } else {
+            writeln!(f, "{text}")
+        }
     };
-    rule(f, '┬')?;
-    for line in lines {
-        writeln!(f, "{}", line.trim_end())?;
+    rule(f, "─", '┬')?;
+    for (row, line) in rows.iter().zip(lines) {
+        match line {
+            None => rule(f, "┈", '┼')?,
+            Some(line) if color && row.sign != ' ' => {
+                let paint = if row.sign == '-' { RED } else { GREEN };
+                let (gutter_text, body) = line.split_at(line.find('│').unwrap_or(0));
+                writeln!(f, "{DIM}{gutter_text}{RESET}{paint}{body}{RESET}")?
+            }
+            Some(line) if color => {
+                let (gutter_text, body) = line.split_at(line.find('│').unwrap_or(0));
+                writeln!(f, "{DIM}{gutter_text}{RESET}{body}")?
+            }
+            Some(line) => writeln!(f, "{line}")?,
+        }
     }
-    rule(f, '┴')
+    rule(f, "─", '┴')
+}
+
+/// Wraps `text` in bold when `color` is set.
+pub(crate) fn bold(text: &str, color: bool) -> String {
+    if color {
+        format!("{BOLD}{text}{RESET}")
+    } else {
+        text.to_owned()
+    }
 }
 
 /// A short, one-line rendering of a recorded outcome (response, block or error).
@@ -166,7 +231,8 @@ pub(crate) fn shorten(text: &str, max: usize) -> String {
     }
 }
 
-fn row(old: Option<usize>, new: Option<usize>, sign: char, i: &Interaction) -> Row {
+/// A row showing a recorded interaction.
+pub(crate) fn row(old: Option<usize>, new: Option<usize>, sign: char, i: &Interaction) -> Row {
     Row {
         old,
         new,
@@ -174,6 +240,7 @@ fn row(old: Option<usize>, new: Option<usize>, sign: char, i: &Interaction) -> R
         kind: i.kind.to_string(),
         command: i.command.escape_debug().collect(),
         response: outcome(i),
+        ..Row::default()
     }
 }
 
@@ -206,7 +273,7 @@ impl fmt::Display for MismatchReport {
         if self.expected.is_none() {
             rows.push(self.actual_row());
         }
-        render_rows(f, &rows)?;
+        render_rows(f, &rows, false)?;
         let actual = self.actual_command.escape_debug();
         match &self.expected {
             Some(exp) if exp.kind != self.actual_kind && exp.command == self.actual_command => {
@@ -247,7 +314,7 @@ impl MismatchReport {
             sign: '+',
             kind: self.actual_kind.to_string(),
             command: self.actual_command.escape_debug().collect(),
-            response: None,
+            ..Row::default()
         }
     }
 }
@@ -314,7 +381,7 @@ impl fmt::Display for UnusedReport {
                 tails.push(format!("… and {left} more on `{}`", inst.alias));
             }
         }
-        render_rows(f, &rows)?;
+        render_rows(f, &rows, false)?;
         for tail in tails {
             writeln!(f, "{tail}")?;
         }
