@@ -1,12 +1,769 @@
 //! Streaming reader for the block layout our writer and PyTestLab emit.
 //!
-//! Returns `None` for anything it does not fully understand; the caller then uses
-//! `yaml_serde`, so this reader never has to produce an error message.
+//! One pass over the text, line by line, borrowing from the input and allocating only the
+//! strings the model keeps. It returns `None` for anything it does not fully understand; the
+//! caller then uses `yaml_serde`, so this reader never has to produce an error message, and
+//! whenever it returns `Some(session)`, `session` is exactly what `yaml_serde` reads from the
+//! same text (`tests/readers_agree.rs` checks that property).
+//!
+//! # What it accepts
+//!
+//! ```yaml
+//! psu:                       # alias: plain, 'single' or "double" quoted, at column 0
+//!   profile: keysight/EDU36311A
+//!   log:                     # `profile` and `log` at one indentation, in any order
+//!   - type: query            # entries at the same or a deeper indentation than `log`
+//!     command: '*IDN?'       # keys under the first one, in any order
+//!     response: |-           # literal block scalars (`|`, `|-`, `|+`, indentation digit)
+//!       two
+//!       lines
+//!     timestamp: 0.0011925   # a plain float
+//! ```
+//!
+//! Values are plain scalars on one line, single-quoted (`''`) or double-quoted (all YAML
+//! escapes) scalars on one line, or literal block scalars. Whole-line comments, blank lines
+//! and one leading `---` are skipped.
+//!
+//! # What it hands to `yaml_serde`
+//!
+//! Flow collections, anchors, aliases, tags, folded (`>`) block scalars, multi-line plain or
+//! quoted scalars, comments after values, complex (`?`) keys, unknown or duplicate keys,
+//! quoted field names, empty logs, timestamps that are not plain numbers, more than one
+//! document, tabs, carriage returns, a byte order mark, control characters and the Unicode
+//! line separators (NEL, U+2028, U+2029) anywhere in the text.
 
-use super::model::Session;
+use std::borrow::Cow;
+
+use super::model::{
+    InstrumentLog, Interaction, InteractionKind, RecordedError, RecordedErrorKind, Session,
+};
+use super::wire::decode_base64;
+
+/// Longest key we accept; libyaml refuses simple keys longer than 1024 characters.
+const MAX_KEY_LEN: usize = 512;
 
 /// Parses `text` if it is in the common block layout.
 pub fn read(text: &str) -> Option<Session> {
-    let _ = text;
-    None
+    if !charset_is_plain(text.as_bytes()) {
+        return None;
+    }
+    let mut parser = Parser::new(text);
+    if parser
+        .current
+        .is_some_and(|line| line.indent == 0 && line.body == "---")
+    {
+        parser.advance();
+    }
+    let mut instruments: Vec<(String, InstrumentLog)> = Vec::new();
+    while let Some(line) = parser.current {
+        if line.indent != 0 {
+            return None;
+        }
+        let alias = alias_key(line.body)?;
+        if instruments.iter().any(|(known, _)| *known == alias) {
+            return None;
+        }
+        parser.advance();
+        let log = parser.instrument()?;
+        instruments.push((alias, log));
+    }
+    if instruments.is_empty() {
+        return None;
+    }
+    Some(Session { instruments })
+}
+
+/// Whether every character is one the reader handles: printable ASCII, `\n`, and printable
+/// non-ASCII characters other than NEL, U+2028, U+2029, U+FEFF, U+FFFE and U+FFFF (line breaks
+/// or markers to libyaml) and the C1 controls (refused by libyaml). The input is valid UTF-8,
+/// so checking lead bytes is enough.
+fn charset_is_plain(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            if (b < 0x20 && b != b'\n') || b == 0x7f {
+                return false;
+            }
+            i += 1;
+            continue;
+        }
+        let next = bytes.get(i + 1).copied().unwrap_or(0);
+        let next2 = bytes.get(i + 2).copied().unwrap_or(0);
+        match b {
+            // U+0080..=U+009F
+            0xc2 if next < 0xa0 => return false,
+            // U+2028, U+2029
+            0xe2 if next == 0x80 && (next2 == 0xa8 || next2 == 0xa9) => return false,
+            // U+FEFF
+            0xef if next == 0xbb && next2 == 0xbf => return false,
+            // U+FFFE, U+FFFF
+            0xef if next == 0xbf && (next2 == 0xbe || next2 == 0xbf) => return false,
+            _ => {}
+        }
+        i += match b {
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            _ => 4,
+        };
+    }
+    true
+}
+
+/// One line of the input.
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    /// Leading spaces.
+    indent: usize,
+    /// The line after its indentation, without the line break.
+    body: &'a str,
+    /// Whether a line break ends the line (false only for a last line without one).
+    newline: bool,
+}
+
+/// The lines of the input, as a cursor that can be copied to look ahead.
+#[derive(Clone, Copy)]
+struct Lines<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Lines<'a> {
+    fn next_raw(&mut self) -> Option<Line<'a>> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let (line, newline) = match self.rest.find('\n') {
+            Some(end) => {
+                let line = &self.rest[..end];
+                self.rest = &self.rest[end + 1..];
+                (line, true)
+            }
+            None => (std::mem::take(&mut self.rest), false),
+        };
+        let body = line.trim_start_matches(' ');
+        Some(Line {
+            indent: line.len() - body.len(),
+            body,
+            newline,
+        })
+    }
+
+    /// The next line that is neither blank nor a whole-line comment.
+    fn next_content(&mut self) -> Option<Line<'a>> {
+        loop {
+            let line = self.next_raw()?;
+            if !line.body.is_empty() && !line.body.starts_with('#') {
+                return Some(line);
+            }
+        }
+    }
+}
+
+/// A scalar as written in the file: its style decides how `yaml_serde` resolves it.
+enum Scalar<'a> {
+    /// A plain scalar (also an absent value: `key:` at the end of a line).
+    Plain(&'a str),
+    /// A quoted or block scalar: always a string.
+    Quoted(Cow<'a, str>),
+}
+
+impl<'a> Scalar<'a> {
+    fn as_str(&self) -> &str {
+        match self {
+            Scalar::Plain(text) => text,
+            Scalar::Quoted(text) => text,
+        }
+    }
+
+    /// A `String` field: `yaml_serde` takes any scalar's text as it is.
+    fn into_string(self) -> String {
+        match self {
+            Scalar::Plain(text) => text.to_owned(),
+            Scalar::Quoted(text) => text.into_owned(),
+        }
+    }
+
+    /// An `Option<String>` field: an empty or `null`-like plain scalar is `None`.
+    fn into_option(self) -> Option<String> {
+        match self {
+            Scalar::Plain("" | "null" | "Null" | "NULL" | "~") => None,
+            other => Some(other.into_string()),
+        }
+    }
+
+    /// An `f64` field: `None` when `yaml_serde` would refuse it (or when we would rather not
+    /// decide, e.g. `.inf`). Mirrors `yaml_serde`'s `parse_f64` for the numbers it accepts.
+    fn to_f64(&self) -> Option<f64> {
+        let Scalar::Plain(text) = self else {
+            return None;
+        };
+        if !text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+        {
+            return None;
+        }
+        let unsigned = match text.strip_prefix('+') {
+            Some(rest) if rest.starts_with(['+', '-']) => return None,
+            Some(rest) => rest,
+            None => text,
+        };
+        unsigned
+            .parse::<f64>()
+            .ok()
+            .filter(|value| value.is_finite())
+    }
+}
+
+/// The keys of one log entry, as scalars, before conversion.
+#[derive(Default)]
+struct Entry<'a> {
+    kind: Option<Scalar<'a>>,
+    command: Option<Scalar<'a>>,
+    response: Option<Scalar<'a>>,
+    response_base64: Option<Scalar<'a>>,
+    error: Option<Scalar<'a>>,
+    error_message: Option<Scalar<'a>>,
+    timestamp: Option<Scalar<'a>>,
+}
+
+impl<'a> Entry<'a> {
+    /// The slot for `key`, or `None` for a key we do not know.
+    fn slot(&mut self, key: &str) -> Option<&mut Option<Scalar<'a>>> {
+        Some(match key {
+            "type" => &mut self.kind,
+            "command" => &mut self.command,
+            "response" => &mut self.response,
+            "response_base64" => &mut self.response_base64,
+            "error" => &mut self.error,
+            "error_message" => &mut self.error_message,
+            "timestamp" => &mut self.timestamp,
+            _ => return None,
+        })
+    }
+
+    /// The interaction, built as `wire::to_model` builds it from `yaml_serde`'s output.
+    fn into_interaction(self) -> Option<Interaction> {
+        let kind = InteractionKind::parse(self.kind?.as_str());
+        let timestamp = match &self.timestamp {
+            Some(scalar) => scalar.to_f64()?,
+            None => 0.0,
+        };
+        let binary = match self.response_base64.and_then(Scalar::into_option) {
+            Some(text) => Some(decode_base64(&text).ok()?),
+            None => None,
+        };
+        let error = self.error.and_then(Scalar::into_option).map(|kind| {
+            let message = self.error_message.and_then(Scalar::into_option);
+            RecordedError {
+                kind: RecordedErrorKind::parse(&kind),
+                message: message.unwrap_or_default(),
+            }
+        });
+        Some(Interaction {
+            kind,
+            command: self.command.map(Scalar::into_string).unwrap_or_default(),
+            response: self.response.and_then(Scalar::into_option),
+            binary,
+            error,
+            timestamp,
+        })
+    }
+}
+
+struct Parser<'a> {
+    /// The lines after `current`.
+    lines: Lines<'a>,
+    /// The line being looked at (blank and comment lines are never current).
+    current: Option<Line<'a>>,
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str) -> Parser<'a> {
+        let mut lines = Lines { rest: text };
+        let current = lines.next_content();
+        Parser { lines, current }
+    }
+
+    fn advance(&mut self) {
+        self.current = self.lines.next_content();
+    }
+
+    /// The body of one instrument (`profile`, `log`), after its alias line.
+    fn instrument(&mut self) -> Option<InstrumentLog> {
+        let indent = self.current?.indent;
+        if indent == 0 {
+            return None;
+        }
+        let mut profile: Option<Option<String>> = None;
+        let mut log: Option<Vec<Interaction>> = None;
+        while let Some(line) = self.current {
+            if line.indent == 0 {
+                break;
+            }
+            if line.indent != indent {
+                return None;
+            }
+            let (key, rest) = split_key(line.body)?;
+            match key {
+                "profile" if profile.is_none() => {
+                    profile = Some(self.value(rest, indent)?.into_option());
+                }
+                "log" if log.is_none() => {
+                    if !rest.bytes().all(|b| b == b' ') {
+                        return None;
+                    }
+                    self.advance();
+                    log = Some(self.log(indent)?);
+                }
+                _ => return None,
+            }
+        }
+        Some(InstrumentLog {
+            profile: profile.flatten(),
+            log: log.unwrap_or_default(),
+        })
+    }
+
+    /// The entries of a `log:` whose key is at `indent`.
+    fn log(&mut self, indent: usize) -> Option<Vec<Interaction>> {
+        let first = self.current?;
+        if first.indent < indent || !first.body.starts_with('-') {
+            return None;
+        }
+        let entry_indent = first.indent;
+        let mut log = Vec::new();
+        while let Some(line) = self.current {
+            if line.indent == entry_indent && line.body.starts_with('-') {
+                log.push(self.entry(line)?);
+            } else if line.indent < entry_indent
+                || (line.indent == entry_indent && entry_indent == indent)
+            {
+                break;
+            } else {
+                return None;
+            }
+        }
+        Some(log)
+    }
+
+    /// One `- key: value` entry and the key lines under it.
+    fn entry(&mut self, line: Line<'a>) -> Option<Interaction> {
+        let after_dash = &line.body[1..];
+        let first_key = after_dash.trim_start_matches(' ');
+        let gap = after_dash.len() - first_key.len();
+        if gap == 0 || first_key.is_empty() {
+            return None;
+        }
+        let key_indent = line.indent + 1 + gap;
+        let mut entry = Entry::default();
+        self.field(&mut entry, first_key, key_indent)?;
+        while let Some(line) = self.current {
+            if line.indent != key_indent {
+                break;
+            }
+            self.field(&mut entry, line.body, key_indent)?;
+        }
+        entry.into_interaction()
+    }
+
+    fn field(&mut self, entry: &mut Entry<'a>, body: &'a str, indent: usize) -> Option<()> {
+        let (key, rest) = split_key(body)?;
+        let slot = entry.slot(key)?;
+        if slot.is_some() {
+            return None;
+        }
+        *slot = Some(self.value(rest, indent)?);
+        Some(())
+    }
+
+    /// The value after `key:` (`rest`) of a key at `indent`; moves past the value's lines.
+    fn value(&mut self, rest: &'a str, indent: usize) -> Option<Scalar<'a>> {
+        let text = rest.trim_start_matches(' ');
+        let scalar = match text.as_bytes().first() {
+            None => Scalar::Plain(""),
+            Some(b'\'') => Scalar::Quoted(single_quoted(text)?),
+            Some(b'"') => Scalar::Quoted(double_quoted(text)?),
+            Some(b'|') => return self.literal(text, indent).map(Scalar::Quoted),
+            Some(_) => Scalar::Plain(plain(text)?),
+        };
+        self.advance();
+        Some(scalar)
+    }
+
+    /// A literal block scalar (`header` is `|` and its indicators) of a key at `indent`.
+    fn literal(&mut self, header: &str, indent: usize) -> Option<Cow<'a, str>> {
+        let (explicit, chomp) = block_header(header)?;
+        let mut content_indent = explicit.map(|step| indent + step);
+        let mut text = String::new();
+        let mut has_content = false;
+        let mut breaks = 0usize;
+        let mut ends_with_newline = false;
+        loop {
+            let before = self.lines;
+            let Some(line) = self.lines.next_raw() else {
+                break;
+            };
+            if line.body.is_empty() {
+                if line.indent != 0 {
+                    // Spaces only: content or not depending on their number; not ours.
+                    return None;
+                }
+                breaks += 1;
+                continue;
+            }
+            let needed = *content_indent.get_or_insert(line.indent);
+            if needed <= indent {
+                return None;
+            }
+            if line.indent < needed {
+                self.lines = before;
+                break;
+            }
+            if has_content {
+                text.push('\n');
+            }
+            for _ in 0..breaks {
+                text.push('\n');
+            }
+            breaks = 0;
+            text.extend(std::iter::repeat_n(' ', line.indent - needed));
+            text.push_str(line.body);
+            has_content = true;
+            ends_with_newline = line.newline;
+        }
+        match chomp {
+            Chomp::Strip => {}
+            Chomp::Clip => {
+                if ends_with_newline {
+                    text.push('\n');
+                }
+            }
+            Chomp::Keep => {
+                if ends_with_newline {
+                    text.push('\n');
+                }
+                for _ in 0..breaks {
+                    text.push('\n');
+                }
+            }
+        }
+        self.current = self.lines.next_content();
+        Some(Cow::Owned(text))
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Chomp {
+    Strip,
+    Clip,
+    Keep,
+}
+
+/// Parses `|`, `|-`, `|+`, `|2-`, `|-2`, …; `None` for anything else (comments included).
+fn block_header(header: &str) -> Option<(Option<usize>, Chomp)> {
+    let indicators = header.strip_prefix('|')?.trim_end_matches(' ');
+    let mut step = None;
+    let mut chomp = Chomp::Clip;
+    let mut seen_chomp = false;
+    for b in indicators.bytes() {
+        match b {
+            b'1'..=b'9' if step.is_none() => step = Some(usize::from(b - b'0')),
+            b'-' | b'+' if !seen_chomp => {
+                seen_chomp = true;
+                chomp = if b == b'-' { Chomp::Strip } else { Chomp::Keep };
+            }
+            _ => return None,
+        }
+    }
+    Some((step, chomp))
+}
+
+/// Splits `key: value` or `key:` at the first colon, for keys that are plain words.
+fn split_key(body: &str) -> Option<(&str, &str)> {
+    let colon = body.find(':')?;
+    let (key, rest) = (&body[..colon], &body[colon + 1..]);
+    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return None;
+    }
+    if !(rest.is_empty() || rest.starts_with(' ')) {
+        return None;
+    }
+    Some((key, rest))
+}
+
+/// The alias of an instrument line (`psu:`, `'*odd':`, `"a\tb":`).
+fn alias_key(body: &str) -> Option<String> {
+    if body.len() > MAX_KEY_LEN {
+        return None;
+    }
+    let (key, rest) = match body.as_bytes()[0] {
+        b'\'' | b'"' => {
+            let quoted = if body.starts_with('\'') {
+                single_quoted_prefix(body)?
+            } else {
+                double_quoted_prefix(body)?
+            };
+            let rest = body[quoted.1..].strip_prefix(':')?;
+            (quoted.0, rest)
+        }
+        _ => {
+            let bytes = body.as_bytes();
+            let colon = (0..bytes.len())
+                .find(|&i| bytes[i] == b':' && bytes.get(i + 1).is_none_or(|&b| b == b' '))?;
+            let key = &body[..colon];
+            if key.ends_with(' ') || plain(key)?.len() != key.len() {
+                return None;
+            }
+            (Cow::Borrowed(key), &body[colon + 1..])
+        }
+    };
+    if !rest.bytes().all(|b| b == b' ') {
+        return None;
+    }
+    Some(key.into_owned())
+}
+
+/// A plain scalar on one line, trailing spaces removed; `None` if YAML would read the text as
+/// anything else (an indicator, a comment, a nested mapping, a document marker).
+fn plain(text: &str) -> Option<&str> {
+    let text = text.trim_end_matches(' ');
+    let bytes = text.as_bytes();
+    let (&first, after) = bytes.split_first()?;
+    match first {
+        b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' => return None,
+        b'-' | b'?' | b':' if after.first().is_none_or(|&b| b == b' ') => return None,
+        _ => {}
+    }
+    if text.starts_with("---") || text.starts_with("...") {
+        return None;
+    }
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b':' if bytes.get(i + 1).is_none_or(|&b| b == b' ') => return None,
+            b'#' if i > 0 && bytes[i - 1] == b' ' => return None,
+            _ => {}
+        }
+    }
+    Some(text)
+}
+
+/// A single-quoted scalar that ends on this line, followed only by spaces.
+fn single_quoted(text: &str) -> Option<Cow<'_, str>> {
+    let (value, end) = single_quoted_prefix(text)?;
+    text[end..].bytes().all(|b| b == b' ').then_some(value)
+}
+
+/// A single-quoted scalar at the start of `text`: its value and the byte after the quote.
+fn single_quoted_prefix(text: &str) -> Option<(Cow<'_, str>, usize)> {
+    let inner = &text[1..];
+    let mut owned: Option<String> = None;
+    let mut start = 0;
+    loop {
+        let quote = start + inner[start..].find('\'')?;
+        if inner.as_bytes().get(quote + 1) == Some(&b'\'') {
+            owned
+                .get_or_insert_with(String::new)
+                .push_str(&inner[start..=quote]);
+            start = quote + 2;
+            continue;
+        }
+        let value = match owned {
+            Some(mut text) => {
+                text.push_str(&inner[start..quote]);
+                Cow::Owned(text)
+            }
+            None => Cow::Borrowed(&inner[..quote]),
+        };
+        return Some((value, quote + 2));
+    }
+}
+
+/// A double-quoted scalar that ends on this line, followed only by spaces.
+fn double_quoted(text: &str) -> Option<Cow<'_, str>> {
+    let (value, end) = double_quoted_prefix(text)?;
+    text[end..].bytes().all(|b| b == b' ').then_some(value)
+}
+
+/// A double-quoted scalar at the start of `text`: its value and the byte after the quote.
+fn double_quoted_prefix(text: &str) -> Option<(Cow<'_, str>, usize)> {
+    let inner = &text[1..];
+    let bytes = inner.as_bytes();
+    let special = bytes.iter().position(|&b| b == b'"' || b == b'\\')?;
+    if bytes[special] == b'"' {
+        return Some((Cow::Borrowed(&inner[..special]), special + 2));
+    }
+    let mut value = String::with_capacity(inner.len());
+    value.push_str(&inner[..special]);
+    let mut i = special;
+    loop {
+        let next = i + bytes[i..].iter().position(|&b| b == b'"' || b == b'\\')?;
+        value.push_str(&inner[i..next]);
+        if bytes[next] == b'"' {
+            return Some((Cow::Owned(value), next + 2));
+        }
+        let escape = *bytes.get(next + 1)?;
+        i = next + 2;
+        let decoded = match escape {
+            b'0' => '\0',
+            b'a' => '\x07',
+            b'b' => '\x08',
+            b't' => '\t',
+            b'n' => '\n',
+            b'v' => '\x0b',
+            b'f' => '\x0c',
+            b'r' => '\r',
+            b'e' => '\x1b',
+            b' ' => ' ',
+            b'"' => '"',
+            b'/' => '/',
+            b'\\' => '\\',
+            b'N' => '\u{85}',
+            b'_' => '\u{a0}',
+            b'L' => '\u{2028}',
+            b'P' => '\u{2029}',
+            b'x' | b'u' | b'U' => {
+                let digits = match escape {
+                    b'x' => 2,
+                    b'u' => 4,
+                    _ => 8,
+                };
+                let hex = bytes.get(i..i + digits)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                i += digits;
+                let code = hex.iter().fold(0u32, |code, &b| {
+                    (code << 4) | (b as char).to_digit(16).unwrap_or(0)
+                });
+                char::from_u32(code)?
+            }
+            _ => return None,
+        };
+        value.push(decoded);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one interaction `text` holds, after checking that `yaml_serde` reads the same.
+    fn one(text: &str) -> Option<Interaction> {
+        let session = read(text)?;
+        let general =
+            super::super::read::read_with_yaml_serde(std::path::Path::new("t.yaml"), text);
+        assert_eq!(general.ok().as_ref(), Some(&session), "{text:?}");
+        assert_eq!(session.instruments.len(), 1);
+        let mut log = session.instruments.into_iter().next()?.1.log;
+        assert_eq!(log.len(), 1);
+        log.pop()
+    }
+
+    fn entry(fields: &str) -> String {
+        format!("psu:\n  log:\n  - type: query\n{fields}")
+    }
+
+    #[test]
+    fn reads_the_common_layout() {
+        let text = "psu:\n  profile: keysight/EDU36311A\n  log:\n  - type: query\n    command: '*IDN?'\n    response: Keysight Technologies,EDU36311A\n    timestamp: 0.5\n  - type: write\n    command: VOLT 1.5, (@1)\n    timestamp: 1\n";
+        let session = read(text).expect("fast path");
+        let general =
+            super::super::read::read_with_yaml_serde(std::path::Path::new("t.yaml"), text);
+        assert_eq!(general.ok().as_ref(), Some(&session));
+        let psu = session.instrument("psu").expect("psu");
+        assert_eq!(psu.profile.as_deref(), Some("keysight/EDU36311A"));
+        assert_eq!(psu.log.len(), 2);
+        assert_eq!(psu.log[0].command, "*IDN?");
+        assert_eq!(
+            psu.log[0].response.as_deref(),
+            Some("Keysight Technologies,EDU36311A")
+        );
+        assert_eq!(psu.log[1].kind, InteractionKind::Write);
+        assert_eq!(psu.log[1].timestamp, 1.0);
+    }
+
+    #[test]
+    fn accepts_deeper_entries_and_any_key_order() {
+        let text =
+            "psu:\n    log:\n      -   timestamp: 2.5\n          type: read\n    profile: p\n";
+        let session = read(text).expect("fast path");
+        let general =
+            super::super::read::read_with_yaml_serde(std::path::Path::new("t.yaml"), text);
+        assert_eq!(general.ok().as_ref(), Some(&session));
+        let psu = session.instrument("psu").expect("psu");
+        assert_eq!(psu.profile.as_deref(), Some("p"));
+        assert_eq!(psu.log[0].kind, InteractionKind::Read);
+        assert_eq!(psu.log[0].timestamp, 2.5);
+    }
+
+    #[test]
+    fn resolves_null_like_plain_scalars_as_yaml_serde_does() {
+        let i = one(&entry("    command: null\n    response: null\n")).expect("fast path");
+        assert_eq!(i.command, "null");
+        assert_eq!(i.response, None);
+        let i = one(&entry("    command:\n    response: '~'\n")).expect("fast path");
+        assert_eq!(i.command, "");
+        assert_eq!(i.response.as_deref(), Some("~"));
+    }
+
+    #[test]
+    fn decodes_quoted_scalars() {
+        let i = one(&entry(
+            "    command: 'it''s'\n    response: \"a\\tb\\x41\\u00e9\\U0001F600\\\\\\\"\\/\\N\\_\\L\\P\\0\"\n",
+        ))
+        .expect("fast path");
+        assert_eq!(i.command, "it's");
+        assert_eq!(
+            i.response.as_deref(),
+            Some("a\tbA\u{e9}\u{1F600}\\\"/\u{85}\u{a0}\u{2028}\u{2029}\0")
+        );
+        assert!(one(&entry("    command: \"\\q\"\n")).is_none());
+        assert!(one(&entry("    command: \"\\uD800\"\n")).is_none());
+        assert!(one(&entry("    command: 'open\n")).is_none());
+    }
+
+    #[test]
+    fn reads_literal_block_scalars() {
+        let i = one(&entry(
+            "    command: |-\n      a\n\n      b\n    response: |2+\n       x\n\n\n    timestamp: 1\n",
+        ))
+        .expect("fast path");
+        assert_eq!(i.command, "a\n\nb");
+        assert_eq!(i.response.as_deref(), Some(" x\n\n\n"));
+        let i = one(&entry("    command: |\n      a\n")).expect("fast path");
+        assert_eq!(i.command, "a\n");
+        let i = one(&entry("    command: |\n      a")).expect("fast path");
+        assert_eq!(i.command, "a");
+    }
+
+    #[test]
+    fn bails_on_what_it_does_not_understand() {
+        for text in [
+            "",
+            "{}\n",
+            "psu: {log: []}\n",
+            "psu:\n  log: []\n",
+            "psu:\n  log:\n  - type: query\n    command: &a x\n",
+            "psu:\n  log:\n  - type: query\n    command: x # comment\n",
+            "psu:\n  log:\n  - type: query\n    command: a: b\n",
+            "psu:\n  log:\n  - type: query\n    command: >\n      folded\n",
+            "psu:\n  log:\n  - type: query\n    command: x\n      continued\n",
+            "psu:\n  log:\n  - type: query\n    timestamp: '1.0'\n",
+            "psu:\n  log:\n  - type: query\n    timestamp: .inf\n",
+            "psu:\n  log:\n  - type: query\n    extra: 1\n",
+            "psu:\n  log:\n  - type: query\n    type: write\n",
+            "psu:\n  log:\n  - command: x\n",
+            "psu:\n  log:\n  - type: query\n---\nother:\n  log: []\n",
+            "psu:\n  log:\n  - type:\tquery\n",
+            "psu:\r\n  log:\r\n  - type: query\r\n",
+            "\u{feff}psu:\n  log:\n  - type: query\n",
+            "psu:\n  log:\n  - type: query\npsu:\n  log:\n  - type: write\n",
+            "? psu\n: log:\n  - type: query\n",
+            "psu:\n  log:\n  - type: query\n    response_base64: '!!'\n",
+        ] {
+            assert!(read(text).is_none(), "{text:?}");
+        }
+    }
 }
