@@ -1,0 +1,134 @@
+//! Writing the `bench.yaml` that points replay's recorder at the simulated instruments.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use replay_harness::{BenchConfig, DEFAULT_TIMEOUT, InstrumentConfig, Terminators};
+
+/// One instrument entry of the config.
+pub(crate) struct Entry<'a> {
+    pub(crate) alias: &'a str,
+    pub(crate) address: String,
+    pub(crate) profile: Option<&'a str>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) terminators: Option<&'a Terminators>,
+}
+
+/// Renders the entries as `bench.yaml` text (`instruments: {alias: {address, profile?,
+/// timeout?, terminators?}}`), in order, every string double-quoted.
+pub(crate) fn render(entries: &[Entry<'_>]) -> String {
+    let mut out = String::from(
+        "# Simulated bench (replay-tests `SimBench`); valid while it runs.\ninstruments:\n",
+    );
+    for entry in entries {
+        let _ = writeln!(out, "  {}:", quote(entry.alias));
+        let _ = writeln!(out, "    address: {}", quote(&entry.address));
+        if let Some(profile) = entry.profile {
+            let _ = writeln!(out, "    profile: {}", quote(profile));
+        }
+        if let Some(timeout) = entry.timeout {
+            let _ = writeln!(out, "    timeout: {}", seconds(timeout));
+        }
+        if let Some(t) = entry.terminators {
+            let _ = writeln!(
+                out,
+                "    terminators: {{read: {}, write: {}}}",
+                quote(&t.read),
+                quote(&t.write)
+            );
+        }
+    }
+    out
+}
+
+/// The same entries as a loaded [`BenchConfig`] (what `BenchConfig::parse` of
+/// [`render`]'s text gives).
+pub(crate) fn to_config(entries: &[Entry<'_>]) -> BenchConfig {
+    BenchConfig {
+        path: PathBuf::from("<simulated bench>"),
+        instruments: entries
+            .iter()
+            .map(|e| {
+                (
+                    e.alias.to_owned(),
+                    InstrumentConfig {
+                        address: e.address.clone(),
+                        profile: e.profile.map(str::to_owned),
+                        timeout: e.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                        terminators: e.terminators.cloned().unwrap_or_default(),
+                        baud_rate: 9600,
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Seconds as a YAML float that parses back to the same duration (to the nanosecond).
+fn seconds(d: Duration) -> String {
+    let text = format!("{:.9}", d.as_secs_f64());
+    let text = text.trim_end_matches('0');
+    if text.ends_with('.') {
+        format!("{text}0")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A YAML double-quoted scalar.
+fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_what_replay_reads() {
+        let crlf = Terminators {
+            read: "\r\n".into(),
+            write: "\n".into(),
+        };
+        let entries = [
+            Entry {
+                alias: "psu",
+                address: "TCPIP0::127.0.0.1::5025::SOCKET".into(),
+                profile: Some("keysight/EDU36311A"),
+                timeout: Some(Duration::from_millis(250)),
+                terminators: Some(&crlf),
+            },
+            Entry {
+                alias: "odd \"name\"",
+                address: "TCPIP0::127.0.0.1::5026::SOCKET".into(),
+                profile: None,
+                timeout: Some(Duration::from_secs(2)),
+                terminators: None,
+            },
+        ];
+        let text = render(&entries);
+        assert!(text.contains("    timeout: 0.25\n"), "{text}");
+        assert!(text.contains("    timeout: 2.0\n"), "{text}");
+        let parsed = BenchConfig::parse("bench.yaml", &text).unwrap();
+        let mut expected = to_config(&entries);
+        expected.path = PathBuf::from("bench.yaml");
+        assert_eq!(parsed, expected);
+    }
+}
