@@ -1,2 +1,123 @@
-//! replay-harness: re-exports replay-core.
+//! **replay-harness**: record-and-replay tests for lab instruments, in one dev-dependency.
+//!
+//! Re-exports the whole runtime ([`replay_core`]) and adds the [`recorded_test`] attribute:
+//! one `async fn` that talks to the bench live with `RECORD=1` and replays from its cassette
+//! everywhere else.
+//!
+//! ```no_run
+//! use replay_harness::{recorded_test, Bench};
+//!
+//! #[recorded_test]
+//! async fn psu_output_follows_setpoint(bench: &Bench) -> replay_harness::Result<()> {
+//!     let psu = bench.instrument("psu")?;
+//!     psu.write("VOLT 5.0, (@1)").await?;
+//!     psu.write("OUTP ON, (@1)").await?;
+//!     let volts: f64 = psu.query("MEAS:VOLT? (@1)").await?.trim().parse()?;
+//!     assert!((volts - 5.0).abs() < 0.05);
+//!     Ok(())
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! - `cargo test` replays every test from `sessions/<target>/<module path>/<fn>.yaml`.
+//! - `RECORD=1 cargo test` records them against the instruments of `bench.yaml`;
+//!   `RECORD=missing` records only the tests that have no cassette yet.
+//! - `.config/replay.toml` (`sessions = "sessions"`) points the packages of a workspace at
+//!   one shared sessions root.
+//!
+//! See [`recorded_test`] for the arguments, the modes and the paths.
+//!
+//! # Known limitations
+//!
+//! - Each test runs on its own current-thread tokio runtime: `tokio::spawn` works, but
+//!   spawned tasks only make progress while the test body awaits.
+//! - The cassette path and the re-record command are derived from `module_path!()`,
+//!   `file!()` and cargo's environment at compile time; a test target whose source files
+//!   live outside the package's `tests/`, `src/`, `examples/` or `benches/` gets the
+//!   generic `cargo test` command in its reports.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+// Lets the harness's own unit tests use `#[recorded_test]`, which names `::replay_harness`.
+extern crate self as replay_harness;
+
+mod registry;
+mod runtime;
+
+// Everything of the runtime, so users add one dev-dependency. `Result` is deliberately
+// shadowed below: a test body wants the boxed error, the runtime API keeps
+// `replay_harness::Error` (= `replay_core::Error`).
 pub use replay_core::*;
+
+/// The attribute that turns an `async fn(&Bench)` into a recorded test.
+///
+/// ```no_run
+/// use replay_harness::{recorded_test, Bench};
+///
+/// #[recorded_test(session = "psu/ramp.yaml", bench = "benches/lab2.yaml")]
+/// async fn psu_ramp(bench: &Bench) {
+///     let psu = bench.instrument("psu").unwrap();
+///     psu.write("VOLT:RAMP ON").await.unwrap();
+/// }
+/// # fn main() {}
+/// ```
+///
+/// The function must be `async`, take exactly one `&Bench` and return `()` or
+/// `Result<(), E>` with `E: Debug` (use [`Result`] to `?` any error). The attribute keeps
+/// the body as a private function and emits an ordinary `#[test]` with the original name,
+/// which builds a current-thread tokio runtime, opens the bench and runs the body; it also
+/// registers the test so that replay's custom harness finds it in a `harness = false`
+/// target.
+///
+/// # Arguments
+///
+/// - `session = "dir/name.yaml"`: the cassette, relative to the sessions root (default
+///   `<module path, :: as />/<fn>.yaml`). Must stay inside the root: no `..`, not absolute.
+/// - `bench = "benches/lab2.yaml"`: the bench config, relative to the package root (default
+///   `bench.yaml`). `REPLAY_BENCH` overrides both. Only record mode reads it.
+///
+/// # Modes (`RECORD`)
+///
+/// | `RECORD`        | what happens |
+/// |-----------------|--------------|
+/// | unset, `0`      | replay from the cassette; a missing cassette fails with the command that records it |
+/// | `1`, `all`      | record every test against the live bench |
+/// | `missing`       | record the tests that have no cassette, replay the others |
+///
+/// Any other value fails every test with the list of valid values. Under `CI` nothing is
+/// recorded unless `RECORD` says so. A cassette is written (atomically) only when the test
+/// passed; after a re-record a summary of what changed against the previous cassette is
+/// printed.
+pub use replay_macros::recorded_test;
+
+/// A `Result` whose error is any boxed error, so a test body can use `?` on anything.
+///
+/// The runtime's own API returns [`replay_core::Result`] (error [`Error`]).
+pub type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;
+
+#[doc(hidden)]
+pub mod __private {
+    //! What `#[recorded_test]` expansions and the custom harness call. Not a public API:
+    //! it changes without notice.
+
+    pub use linkme;
+    pub use tokio;
+
+    pub use crate::registry::{BodyFn, BodyFuture, BodyResult, TESTS, TestDef};
+    pub use crate::runtime::describe::{
+        AsDynError, Describe, DescribeDebug, DescribeDisplay, DescribeDynError, DescribeError,
+        TestReturn,
+    };
+    pub use crate::runtime::{
+        CONFIG_FILE, Env, FailureKind, Outcome, RECORD_VALUES, RecordMode, ReplayConfig,
+        RunOptions, TestPaths, change_summary, is_ci, panic_message, rerecord_command, run_test,
+        run_test_with, target_selector,
+    };
+
+    /// Runs one test from its `#[test]` wrapper: panics with the failure message when it
+    /// fails, resumes a panic of the body, prints the re-record summary when it recorded.
+    pub fn run_as_libtest(def: &TestDef) {
+        crate::runtime::run_as_libtest(def)
+    }
+}

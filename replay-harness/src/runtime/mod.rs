@@ -1,0 +1,17 @@
+//! The runtime behind `#[recorded_test]`: environment, paths, running one test.
+
+mod config;
+pub(crate) mod describe;
+mod mode;
+mod paths;
+mod run;
+
+pub use config::{CONFIG_FILE, ReplayConfig};
+pub use mode::{Env, RECORD_VALUES, RecordMode, is_ci};
+pub use paths::{TestPaths, rerecord_command, target_selector};
+// The custom harness shows paths the way test reports do.
+pub(crate) use paths::relative_to;
+pub use run::{
+    FailureKind, Outcome, RunOptions, change_summary, panic_message, run_as_libtest, run_test,
+    run_test_with,
+};

@@ -1,0 +1,115 @@
+//! The run mode from the environment: `RECORD` and `CI`.
+
+use replay_core::Error;
+
+/// What `RECORD` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordMode {
+    /// `RECORD` unset, empty or `0`: replay every test from its cassette.
+    Replay,
+    /// `RECORD=1` or `RECORD=all`: record every test against the live bench.
+    All,
+    /// `RECORD=missing`: record the tests without a cassette, replay the others.
+    Missing,
+}
+
+/// The values `RECORD` accepts, for error messages.
+pub const RECORD_VALUES: &str = "`0` (replay, the default), `1` or `all` (record every test), `missing` (record tests without a cassette)";
+
+impl RecordMode {
+    /// Parses the value of `RECORD` (`None` when unset).
+    pub fn parse(value: Option<&str>) -> Result<RecordMode, Error> {
+        match value {
+            None | Some("" | "0") => Ok(RecordMode::Replay),
+            Some("1" | "all") => Ok(RecordMode::All),
+            Some("missing") => Ok(RecordMode::Missing),
+            Some(other) => Err(Error::Env {
+                name: "RECORD".to_owned(),
+                value: other.to_owned(),
+                expected: RECORD_VALUES.to_owned(),
+            }),
+        }
+    }
+
+    /// Whether a test whose cassette exists (or not) records in this mode.
+    pub fn records(self, cassette_exists: bool) -> bool {
+        match self {
+            RecordMode::Replay => false,
+            RecordMode::All => true,
+            RecordMode::Missing => !cassette_exists,
+        }
+    }
+}
+
+/// Whether `CI` counts as set: non-empty and not `false` or `0` (insta's rule).
+pub fn is_ci(value: Option<&str>) -> bool {
+    value.is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// The environment a test run reads, captured once so it can be tested.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    /// `RECORD`, if set.
+    pub record: Option<String>,
+    /// `CI`, if set.
+    pub ci: Option<String>,
+    /// `REPLAY_BENCH`, if set.
+    pub bench: Option<String>,
+}
+
+impl Env {
+    /// Reads `RECORD`, `CI` and `REPLAY_BENCH` from the process environment.
+    pub fn from_process() -> Env {
+        let var = |name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+        Env {
+            record: var("RECORD"),
+            ci: var("CI"),
+            bench: var("REPLAY_BENCH").filter(|v| !v.is_empty()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_values() {
+        assert_eq!(RecordMode::parse(None).unwrap(), RecordMode::Replay);
+        assert_eq!(RecordMode::parse(Some("")).unwrap(), RecordMode::Replay);
+        assert_eq!(RecordMode::parse(Some("0")).unwrap(), RecordMode::Replay);
+        assert_eq!(RecordMode::parse(Some("1")).unwrap(), RecordMode::All);
+        assert_eq!(RecordMode::parse(Some("all")).unwrap(), RecordMode::All);
+        assert_eq!(
+            RecordMode::parse(Some("missing")).unwrap(),
+            RecordMode::Missing
+        );
+    }
+
+    #[test]
+    fn bad_record_value_lists_valid_ones() {
+        let err = RecordMode::parse(Some("yes")).unwrap_err().to_string();
+        assert!(err.starts_with("invalid value `yes` for `RECORD`"), "{err}");
+        for valid in ["`0`", "`1`", "`all`", "`missing`"] {
+            assert!(err.contains(valid), "{err}");
+        }
+    }
+
+    #[test]
+    fn which_tests_record() {
+        assert!(!RecordMode::Replay.records(false));
+        assert!(RecordMode::All.records(true));
+        assert!(RecordMode::Missing.records(false));
+        assert!(!RecordMode::Missing.records(true));
+    }
+
+    #[test]
+    fn ci_rule() {
+        assert!(!is_ci(None));
+        assert!(!is_ci(Some("")));
+        assert!(!is_ci(Some("false")));
+        assert!(!is_ci(Some("0")));
+        assert!(is_ci(Some("true")));
+        assert!(is_ci(Some("1")));
+    }
+}

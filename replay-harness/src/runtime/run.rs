@@ -1,0 +1,399 @@
+//! Running one `#[recorded_test]` end to end: mode, paths, bench, body, verdict.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use replay_core::diff::{DiffOptions, SessionDiff};
+use replay_core::session::{self, Session};
+use replay_core::{Bench, ReplayOptions};
+
+use super::describe::chain;
+use super::mode::{Env, RecordMode, is_ci};
+use super::paths::{TestPaths, relative_to};
+use crate::registry::{BodyFuture, TestDef};
+
+/// Why a test failed, for a harness that wants to group or colour failures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// The environment or a config file is invalid (`RECORD=yes`, a malformed
+    /// `.config/replay.toml`, a `session = "…"` that escapes its root).
+    Setup,
+    /// Replay found no cassette.
+    MissingCassette,
+    /// The bench could not be opened: unreadable cassette, bad bench config.
+    Bench,
+    /// The body returned an error (a replay mismatch, an instrument error, its own check).
+    Body,
+    /// The body passed but left recorded interactions unused (replay).
+    Unused,
+    /// The body passed but the cassette could not be written (record).
+    Persist,
+}
+
+/// What became of one test.
+#[non_exhaustive]
+pub enum Outcome {
+    /// Replayed from its cassette and passed.
+    Replayed {
+        /// The cassette, as shown to people.
+        cassette: PathBuf,
+    },
+    /// Recorded against the live bench and passed; the cassette was written.
+    Recorded {
+        /// The cassette, as shown to people.
+        cassette: PathBuf,
+        /// What changed against the previous cassette (`None`: there was none).
+        changes: Option<String>,
+        /// Ready-to-print lines: `recorded `…`: …`.
+        summary: String,
+    },
+    /// Failed; `message` is complete and ends with what to do next.
+    Failed {
+        /// Why.
+        kind: FailureKind,
+        /// The full message.
+        message: String,
+    },
+    /// The body panicked. The panic hook already printed its message; nothing was written.
+    Panicked {
+        /// The panic payload, to resume it or describe it.
+        payload: Box<dyn Any + Send + 'static>,
+        /// What happened to the cassette (`the cassette was not written` …).
+        note: String,
+    },
+}
+
+impl Outcome {
+    /// Whether the test passed (replayed or recorded).
+    pub fn passed(&self) -> bool {
+        matches!(self, Outcome::Replayed { .. } | Outcome::Recorded { .. })
+    }
+
+    /// The failure message, for a failed or panicked test.
+    pub fn failure_message(&self) -> Option<String> {
+        match self {
+            Outcome::Failed { message, .. } => Some(message.clone()),
+            Outcome::Panicked { payload, note } => {
+                Some(format!("test panicked: {}\n{note}", panic_message(payload)))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Replayed { cassette } => f
+                .debug_struct("Replayed")
+                .field("cassette", cassette)
+                .finish(),
+            Outcome::Recorded {
+                cassette, changes, ..
+            } => f
+                .debug_struct("Recorded")
+                .field("cassette", cassette)
+                .field("changes", changes)
+                .finish_non_exhaustive(),
+            Outcome::Failed { kind, message } => f
+                .debug_struct("Failed")
+                .field("kind", kind)
+                .field("message", message)
+                .finish(),
+            Outcome::Panicked { payload, note } => f
+                .debug_struct("Panicked")
+                .field("payload", &panic_message(payload))
+                .field("note", note)
+                .finish(),
+        }
+    }
+}
+
+/// The text of a panic payload (`&str` or `String`), or a placeholder.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<non-string panic payload>".to_owned()
+    }
+}
+
+/// How to run a test; [`RunOptions::from_process`] reads the real environment.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// `RECORD`, `CI`, `REPLAY_BENCH`.
+    pub env: Env,
+    /// Paths in messages are shown relative to this directory when close to it (cargo runs
+    /// tests in the package root); `None` shows them absolute.
+    pub display_base: Option<PathBuf>,
+}
+
+impl RunOptions {
+    /// The process environment and current directory.
+    pub fn from_process() -> RunOptions {
+        RunOptions {
+            env: Env::from_process(),
+            display_base: std::env::current_dir().ok(),
+        }
+    }
+}
+
+/// Runs one test with the process environment on a fresh current-thread tokio runtime.
+///
+/// Never panics on a test failure: a panic of the body is caught and returned as
+/// [`Outcome::Panicked`] so the caller decides how to report it.
+pub fn run_test(def: &TestDef) -> Outcome {
+    run_test_with(def, &RunOptions::from_process())
+}
+
+/// [`run_test`] with an explicit environment.
+pub fn run_test_with(def: &TestDef, options: &RunOptions) -> Outcome {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return Outcome::Failed {
+                kind: FailureKind::Setup,
+                message: format!("failed to start the tokio runtime for the test: {e}"),
+            };
+        }
+    };
+    runtime.block_on(run_async(def, options))
+}
+
+async fn run_async(def: &TestDef, options: &RunOptions) -> Outcome {
+    let setup = |message: String| Outcome::Failed {
+        kind: FailureKind::Setup,
+        message,
+    };
+    let mode = match RecordMode::parse(options.env.record.as_deref()) {
+        Ok(mode) => mode,
+        Err(e) => return setup(e.to_string()),
+    };
+    let paths = match TestPaths::resolve(def, &options.env) {
+        Ok(paths) => paths,
+        Err(message) => return setup(format!("{message}\n  test: {}", location(def))),
+    };
+    let show = |p: &Path| match &options.display_base {
+        Some(base) => relative_to(p, base),
+        None => p.to_owned(),
+    };
+    let cassette = show(&paths.cassette);
+    let exists = paths.cassette.exists();
+
+    if mode.records(exists) {
+        record(def, &paths, cassette, &show(&paths.bench), exists).await
+    } else if !exists {
+        Outcome::Failed {
+            kind: FailureKind::MissingCassette,
+            message: missing_message(&cassette, &paths.rerecord, is_ci(options.env.ci.as_deref())),
+        }
+    } else {
+        replay(def, &paths, cassette).await
+    }
+}
+
+fn location(def: &TestDef) -> String {
+    format!("{} ({}:{})", def.test_name(), def.file, def.line)
+}
+
+fn missing_message(cassette: &Path, rerecord: &str, ci: bool) -> String {
+    let mut message = format!(
+        "no cassette for this test: `{}` does not exist\n",
+        cassette.display()
+    );
+    if ci {
+        message.push_str(
+            "CI is set, so nothing is recorded implicitly; record it on the bench and commit it:\n",
+        );
+    } else {
+        message.push_str("record it on the bench (then commit it):\n");
+    }
+    message.push_str(&format!("    {rerecord}\n"));
+    message
+        .push_str("or record every test that has no cassette yet:\n    RECORD=missing cargo test");
+    message
+}
+
+async fn replay(def: &TestDef, paths: &TestPaths, cassette: PathBuf) -> Outcome {
+    let options = ReplayOptions::default().rerecord_command(paths.rerecord.clone());
+    // Open under the displayed name so reports show the short path; it resolves the same
+    // because the display base is the current directory.
+    let open_path = if cassette.is_relative() {
+        &cassette
+    } else {
+        &paths.cassette
+    };
+    let bench = match Bench::replay_with(open_path, options).await {
+        Ok(bench) => bench,
+        Err(e) => {
+            return Outcome::Failed {
+                kind: FailureKind::Bench,
+                message: chain(&e),
+            };
+        }
+    };
+    match run_body(def, &bench).await {
+        Err(payload) => Outcome::Panicked {
+            payload,
+            note: format!("replayed from `{}`", cassette.display()),
+        },
+        Ok(Err(message)) => Outcome::Failed {
+            kind: FailureKind::Body,
+            message,
+        },
+        Ok(Ok(())) => match bench.finish().await {
+            Ok(()) => Outcome::Replayed { cassette },
+            Err(e) => Outcome::Failed {
+                kind: FailureKind::Unused,
+                message: chain(&e),
+            },
+        },
+    }
+}
+
+async fn record(
+    def: &TestDef,
+    paths: &TestPaths,
+    cassette: PathBuf,
+    bench_shown: &Path,
+    existed: bool,
+) -> Outcome {
+    let not_written = if existed {
+        format!("the cassette `{}` was left untouched", cassette.display())
+    } else {
+        format!("no cassette was written to `{}`", cassette.display())
+    };
+    let bench = match Bench::record(&paths.bench, &paths.cassette).await {
+        Ok(bench) => bench,
+        Err(e) => {
+            return Outcome::Failed {
+                kind: FailureKind::Bench,
+                message: format!(
+                    "{}\n\nrecording needs the bench config `{}`",
+                    chain(&e),
+                    bench_shown.display()
+                ),
+            };
+        }
+    };
+    // Read the previous cassette before the new one replaces it, to show the drift.
+    let previous = if existed {
+        let path = paths.cassette.clone();
+        tokio::task::spawn_blocking(move || session::read_session(path))
+            .await
+            .ok()
+            .and_then(Result::ok)
+    } else {
+        None
+    };
+    match run_body(def, &bench).await {
+        Err(payload) => Outcome::Panicked {
+            payload,
+            note: format!("recording: {not_written}"),
+        },
+        Ok(Err(message)) => Outcome::Failed {
+            kind: FailureKind::Body,
+            message: format!("{message}\n\nrecording failed: {not_written}"),
+        },
+        Ok(Ok(())) => {
+            let new = bench.session();
+            if let Err(e) = bench.finish().await {
+                return Outcome::Failed {
+                    kind: FailureKind::Persist,
+                    message: chain(&e),
+                };
+            }
+            let changes = previous.map(|old| change_summary(&old, &new));
+            let summary = match &changes {
+                Some(changes) => format!("re-recorded `{}`: {changes}", cassette.display()),
+                None => format!(
+                    "recorded `{}`: {} {} on {} {}",
+                    cassette.display(),
+                    new.len(),
+                    plural(new.len(), "interaction"),
+                    new.instruments.len(),
+                    plural(new.instruments.len(), "instrument"),
+                ),
+            };
+            Outcome::Recorded {
+                cassette,
+                changes,
+                summary,
+            }
+        }
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
+    }
+}
+
+/// What changed between two recordings of one test, in one line.
+pub fn change_summary(old: &Session, new: &Session) -> String {
+    SessionDiff::compute(old, new, &DiffOptions::default()).summary()
+}
+
+/// Runs the body, catching a panic so the caller can decide about the cassette first.
+async fn run_body(
+    def: &TestDef,
+    bench: &Bench,
+) -> Result<Result<(), String>, Box<dyn Any + Send + 'static>> {
+    let future = match catch_unwind(AssertUnwindSafe(|| (def.body)(bench))) {
+        Ok(future) => future,
+        Err(payload) => return Err(payload),
+    };
+    CatchUnwind(future).await
+}
+
+/// A future that turns a panic while polling into `Err(payload)`.
+struct CatchUnwind<'a>(BodyFuture<'a>);
+
+impl Future for CatchUnwind<'_> {
+    type Output = Result<Result<(), String>, Box<dyn Any + Send + 'static>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let future = self.get_mut().0.as_mut();
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(result)) => Poll::Ready(Ok(result)),
+            Err(payload) => Poll::Ready(Err(payload)),
+        }
+    }
+}
+
+/// What the `#[test]` wrapper does with an outcome: print the recording summary past
+/// libtest's capture, panic with the failure message, or resume the body's panic.
+pub fn run_as_libtest(def: &TestDef) {
+    match run_test(def) {
+        Outcome::Replayed { .. } => {}
+        Outcome::Recorded { summary, .. } => print_uncaptured(&summary),
+        Outcome::Failed { message, .. } => panic!("{message}"),
+        Outcome::Panicked { payload, note } => {
+            eprintln!("{note}");
+            std::panic::resume_unwind(payload)
+        }
+    }
+}
+
+/// Writes one block to stderr directly: libtest captures `print!`/`eprint!` of passing
+/// tests, but a bench engineer must see what a re-record changed.
+fn print_uncaptured(text: &str) {
+    use std::io::Write as _;
+    let mut stderr = std::io::stderr().lock();
+    // Best effort: a closed stderr must not fail a test that passed.
+    let _ = writeln!(stderr, "{text}");
+}
