@@ -408,3 +408,123 @@ async fn re_recording_against_a_fresh_bench_changes_only_timestamps() {
     assert_eq!(first.len(), 7);
     assert_eq!(first, record(dir.path(), "b.yaml").await);
 }
+
+#[tokio::test]
+async fn an_overlong_message_is_dropped_and_reported() {
+    let bench = SimBench::builder().psu("psu").start().await.unwrap();
+    let mut psu = Client::connect(&bench, "psu").await;
+    let junk = vec![b'A'; 3 << 20];
+    psu.stream.get_mut().write_all(&junk).await.unwrap();
+    psu.send("").await;
+    assert_eq!(psu.ask("SYST:ERR?").await, "-223,\"Too much data\"");
+    assert_eq!(psu.ask("*OPC?").await, "1");
+}
+
+#[test]
+fn a_background_bench_serves_tests_with_their_own_runtimes() {
+    use std::io::{BufRead, BufReader as StdBufReader, Write};
+    let bench = SimBench::builder().psu("psu").start_background().unwrap();
+    let addr = bench.socket_addr("psu").unwrap();
+    for volts in ["1.5", "2.5"] {
+        // Each "test" runs on a runtime of its own, which is gone before the next.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let answer = runtime.block_on(async {
+            let mut psu = Client {
+                stream: BufReader::new(TcpStream::connect(addr).await.unwrap()),
+            };
+            psu.send(&format!("VOLT {volts}, (@1)")).await;
+            psu.ask("VOLT? (@1)").await
+        });
+        assert_eq!(
+            answer.parse::<f64>().unwrap(),
+            volts.parse::<f64>().unwrap()
+        );
+    }
+    // Plain blocking sockets work too.
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(b"*OPC?\n").unwrap();
+    let mut reader = StdBufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(line, "1\n");
+    drop(bench);
+    line.clear();
+    // The drop waited: the connection is closed now.
+    assert_eq!(reader.read_line(&mut line).unwrap_or(0), 0);
+    assert!(std::net::TcpStream::connect(addr).is_err());
+}
+
+/// The `sim-bench` binary: starts, writes the config, serves, stops on Ctrl-C (SIGINT).
+#[cfg(unix)]
+#[test]
+fn the_sim_bench_binary_serves_until_interrupted() {
+    use std::io::{BufRead, BufReader as StdBufReader, Write};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("lab/bench.yaml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sim-bench"))
+        .args(["--seed", "42", "--crlf", "--timeout", "2.5", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = StdBufReader::new(child.stdout.take().unwrap());
+    let mut printed = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert_ne!(
+            stdout.read_line(&mut line).unwrap(),
+            0,
+            "exited early: {printed:?}"
+        );
+        let done = line.starts_with("serving");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let text = printed.concat();
+    assert!(text.contains("noise seed 42"), "{text}");
+    let loaded = replay_harness::BenchConfig::load(&config).unwrap();
+    let aliases: Vec<_> = loaded.instruments.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(aliases, ["psu", "dmm", "scope"]);
+    let psu = loaded.instrument("psu").unwrap();
+    assert_eq!(psu.timeout, Duration::from_millis(2500));
+    assert!(text.contains(&psu.address), "{text}");
+    let port: u16 = psu.address.split("::").nth(2).unwrap().parse().unwrap();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(b"*IDN?\n").unwrap();
+    let mut idn = String::new();
+    StdBufReader::new(&stream).read_line(&mut idn).unwrap();
+    assert_eq!(idn, format!("{PSU_IDN}\r\n"));
+
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert!(status.success(), "{status:?} {rest}");
+    assert!(rest.contains("stopped"), "{rest}");
+}
+
+#[test]
+fn the_sim_bench_binary_explains_a_taken_port() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sim-bench"))
+        .args(["--port-base", &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+    assert!(stderr.contains("simulated instrument `psu`"), "{stderr}");
+}

@@ -47,6 +47,8 @@ pub struct SimBench {
     accepted: Arc<AtomicUsize>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// The thread running the bench's own runtime ([`SimBenchBuilder::start_background`]).
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 struct Served {
@@ -173,9 +175,16 @@ impl SimBench {
 }
 
 impl Drop for SimBench {
-    /// Stops the instruments without waiting (use [`SimBench::shutdown`] to wait).
+    /// Stops the instruments. A bench started on the caller's runtime does not wait (use
+    /// [`SimBench::shutdown`] to wait); one started with
+    /// [`SimBenchBuilder::start_background`] waits for its thread, so every socket is
+    /// closed when the drop returns.
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+        if let Some(thread) = self.thread.take() {
+            // The thread only waits for the stop signal, then drops its runtime.
+            let _ = thread.join();
+        }
     }
 }
 
@@ -374,7 +383,66 @@ impl SimBenchBuilder {
             accepted,
             stop,
             tasks,
+            thread: None,
         })
+    }
+
+    /// Starts the bench on a runtime of its own, in a background thread, without an
+    /// async context: for suites whose tests each build their own runtime (a custom
+    /// harness, `#[test]` functions) and share one bench. The bench serves until it is
+    /// dropped or shut down; dropping it waits until every socket is closed.
+    ///
+    /// ```
+    /// use std::io::{BufRead, BufReader, Write};
+    /// use replay_tests::sim::SimBench;
+    ///
+    /// let bench = SimBench::builder().dmm("dmm").start_background()?;
+    /// let mut dmm = std::net::TcpStream::connect(bench.socket_addr("dmm").unwrap())?;
+    /// dmm.write_all(b"*IDN?\n")?;
+    /// let mut idn = String::new();
+    /// BufReader::new(dmm).read_line(&mut idn)?;
+    /// assert!(idn.contains("34470A"));
+    /// drop(bench); // listeners and connections closed
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start_background(self) -> io::Result<SimBench> {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("sim-bench".to_owned())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = sender.send(Err(e));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match self.start().await {
+                        Ok(bench) => {
+                            let mut stop = bench.stop.subscribe();
+                            if sender.send(Ok(bench)).is_ok() {
+                                // Err: the bench was dropped, which stops it too.
+                                let _ = stop.wait_for(|stop| *stop).await;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = sender.send(Err(e));
+                        }
+                    }
+                });
+                // Dropping the runtime drops every serving task: listeners and
+                // connections close here.
+                drop(runtime);
+            })?;
+        let mut bench = receiver.recv().map_err(|_| {
+            io::Error::other("the simulated bench's thread stopped before the bench started")
+        })??;
+        bench.thread = Some(thread);
+        Ok(bench)
     }
 }
 
