@@ -167,6 +167,77 @@ pub enum Error {
         /// The session file.
         path: PathBuf,
     },
+
+    /// An event recording does not exist.
+    #[error(
+        "recording `{}` does not exist\n\
+         check the path; recordings are saved as `<dir>/<session name>_<UTC timestamp>.json`",
+        path.display()
+    )]
+    RecordingNotFound {
+        /// The missing file.
+        path: PathBuf,
+    },
+
+    /// An event recording is well-formed JSON but cannot be used for what was asked.
+    #[error("recording `{}` cannot be used: {message}", path.display())]
+    Recording {
+        /// The recording.
+        path: PathBuf,
+        /// What is wrong and what to do next.
+        message: String,
+    },
+
+    /// An option of the event recorder, replayer or analysis is out of range or malformed.
+    #[error("invalid {what} `{value}`: {expected}")]
+    InvalidOption {
+        /// The option (`replay speed`, `event name glob`).
+        what: &'static str,
+        /// The value given.
+        value: String,
+        /// The valid values, formatted for people.
+        expected: String,
+    },
+
+    /// An event could not be written as JSON while recording.
+    #[error(
+        "failed to record event `{name}`: it cannot be written as JSON\n\
+         make its `Serialize` produce JSON (maps need string keys)"
+    )]
+    EventEncode {
+        /// The event name.
+        name: String,
+        /// The serializer's failure.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// A replayed event does not decode into the type its target needs.
+    #[error(
+        "event #{index} `{name}` does not decode into `{type_name}`\n\
+         replay into a handler (`EventReplayer::replay_typed`) to receive undecodable events as raw JSON"
+    )]
+    EventDecode {
+        /// 1-based position of the event in the recording.
+        index: usize,
+        /// The event name.
+        name: String,
+        /// The Rust type it was decoded into.
+        type_name: &'static str,
+        /// The deserializer's failure.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// The channel a replay was delivering into was closed by its receivers.
+    #[error(
+        "replay stopped at event #{index}: every receiver of the channel was dropped\n\
+         keep a receiver alive for the whole replay, or stop it with `ReplayControl::stop`"
+    )]
+    ReplayTargetClosed {
+        /// 1-based position of the event that could not be delivered.
+        index: usize,
+    },
 }
 
 fn known_list(known: &[String]) -> String {

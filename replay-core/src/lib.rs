@@ -51,6 +51,7 @@ mod block;
 mod config;
 pub mod diff;
 mod error;
+pub mod events;
 mod instrument;
 mod matcher;
 mod recorder;
