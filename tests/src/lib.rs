@@ -77,10 +77,13 @@
 //!
 //! Without a seed readings are exact. With [`sim::SimBenchBuilder::seed`], each
 //! instrument draws gaussian-like noise from its own stream (the seed mixed with the
-//! alias), advanced once per reading: the same seed and the same sequence of commands
-//! give the same bytes, so re-recording an unchanged procedure against a fresh bench
-//! changes nothing but timestamps. State (and noise) is shared by every connection to
-//! one instrument.
+//! alias), advanced once per reading, and `*RST` starts the stream over: the same seed
+//! and the same commands since the last `*RST` (or since start) give the same bytes. So
+//! re-recording an unchanged procedure against a fresh bench changes nothing but
+//! timestamps, and a test that begins with `*RST` records the same cassette whether it
+//! runs alone or after others on a long-running bench (`sim-bench`). State and noise
+//! are shared by every connection to one instrument: tests that share a bench must not
+//! run concurrently against the same instrument.
 //!
 //! # Known limitations
 //!

@@ -48,6 +48,45 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// Ctrl-C (and SIGTERM on Unix), listened for from the moment this is created.
+struct StopSignals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(windows)]
+    ctrl_c: tokio::signal::windows::CtrlC,
+}
+
+impl StopSignals {
+    fn new() -> std::io::Result<StopSignals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(StopSignals {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(windows)]
+        {
+            Ok(StopSignals {
+                ctrl_c: tokio::signal::windows::ctrl_c()?,
+            })
+        }
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(windows)]
+        self.ctrl_c.recv().await;
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
@@ -82,12 +121,17 @@ async fn main() -> ExitCode {
         Some(seed) => println!("noise seed {seed}"),
         None => println!("noiseless"),
     }
+    // Listen before saying "serving": a Ctrl-C from then on stops the bench cleanly.
+    let mut stop = match StopSignals::new() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("error: cannot listen for Ctrl-C: {e}");
+            bench.shutdown().await;
+            return ExitCode::FAILURE;
+        }
+    };
     println!("serving; press Ctrl-C to stop");
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("error: cannot wait for Ctrl-C: {e}");
-        bench.shutdown().await;
-        return ExitCode::FAILURE;
-    }
+    stop.recv().await;
     bench.shutdown().await;
     println!("stopped");
     ExitCode::SUCCESS

@@ -90,6 +90,7 @@ impl Device for Dmm {
     fn reset(&mut self) {
         self.range = None;
         self.last = None;
+        self.noise.restart();
     }
 
     fn execute(&mut self, c: &Command<'_>) -> Option<Outcome> {

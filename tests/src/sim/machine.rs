@@ -36,8 +36,9 @@ pub(crate) trait Device: Send {
     /// The `*IDN?` response.
     fn idn(&self) -> &str;
 
-    /// Back to the power-on settings (`*RST`). Noise streams are not reset: readings
-    /// depend only on the seed and the sequence of measurements.
+    /// Back to the power-on settings (`*RST`), noise stream included: after `*RST` the
+    /// readings depend only on the seed and the commands sent since, so a test that
+    /// starts with `*RST` records the same bytes whatever ran before it.
     fn reset(&mut self);
 
     /// Executes a non-common command; `None` when the header is unknown (the machine
@@ -116,23 +117,17 @@ impl Machine {
         if command.common {
             return self.common(command);
         }
-        if command.is("SYSTem:HANG") && command.query {
-            return Outcome::Silent;
-        }
-        if let Some(outcome) = self.system(command) {
-            return outcome;
-        }
         // SCPI relative path: after `MEAS:VOLT?`, `CURR?` means `MEAS:CURR?`. Fall back
         // to the root so that `VOLT 1;OUTP ON` works whatever the previous path.
         if !command.absolute && !path.is_empty() {
             let relative = command.with_prefix(path);
-            if let Some(outcome) = self.device.execute(&relative) {
+            if let Some(outcome) = self.lookup(&relative) {
                 path.clone_from(&relative.nodes);
                 path.pop();
                 return outcome;
             }
         }
-        match self.device.execute(command) {
+        match self.lookup(command) {
             Some(outcome) => {
                 path.clone_from(&command.nodes);
                 path.pop();
@@ -140,6 +135,16 @@ impl Machine {
             }
             None => Outcome::Failed(ScpiError::UndefinedHeader),
         }
+    }
+
+    /// Runs a non-common command: the `SYSTem` subsystem, then the device; `None` when
+    /// neither knows the header.
+    fn lookup(&mut self, command: &Command<'_>) -> Option<Outcome> {
+        if command.query && command.is("SYSTem:HANG") {
+            return Some(Outcome::Silent);
+        }
+        self.system(command)
+            .or_else(|| self.device.execute(command))
     }
 
     fn common(&mut self, command: &Command<'_>) -> Outcome {
@@ -268,6 +273,12 @@ mod tests {
             text(m.handle_line("SYST:ERR?")),
             "-113,\"Undefined header\""
         );
+        // The relative path applies to SYSTem too: `ERR?` after `:SYST:VERS?`.
+        assert_eq!(
+            text(m.handle_line("*CLS;:SYST:VERS?;ERR?;ERR:COUN?")),
+            "1999.0;+0,\"No error\";+0"
+        );
+        m.handle_line("FOO");
         assert_eq!(
             text(m.handle_line("syst:err:next?")),
             "-113,\"Undefined header\""

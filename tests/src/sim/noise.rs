@@ -5,15 +5,23 @@
 #[derive(Clone, Debug)]
 pub(crate) struct Noise {
     state: Option<u64>,
+    start: Option<u64>,
 }
 
 impl Noise {
     /// A noise stream for one instrument: `seed` mixed with a stable hash of `stream`
     /// (the instrument's alias), so two instruments of one bench differ.
     pub(crate) fn new(seed: Option<u64>, stream: &str) -> Noise {
+        let start = seed.map(|seed| seed ^ fnv1a(stream.as_bytes()));
         Noise {
-            state: seed.map(|seed| seed ^ fnv1a(stream.as_bytes())),
+            state: start,
+            start,
         }
+    }
+
+    /// Starts the stream over, as it was when created (`*RST`).
+    pub(crate) fn restart(&mut self) {
+        self.state = self.start;
     }
 
     /// The next 64 random bits (splitmix64), or `None` when silent.
@@ -76,6 +84,15 @@ mod tests {
         let mut d = Noise::new(Some(42), "dmm");
         assert_ne!(c.gaussian(1.0), xs[0]);
         assert_ne!(d.gaussian(1.0), xs[0]);
+    }
+
+    #[test]
+    fn restart_replays_the_stream() {
+        let mut n = Noise::new(Some(5), "dmm");
+        let first: Vec<f64> = (0..3).map(|_| n.gaussian(1.0)).collect();
+        n.restart();
+        let again: Vec<f64> = (0..3).map(|_| n.gaussian(1.0)).collect();
+        assert_eq!(first, again);
     }
 
     #[test]

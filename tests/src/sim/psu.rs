@@ -222,6 +222,7 @@ impl Device for Psu {
             })
             .collect();
         self.selected = 0;
+        self.noise.restart();
         self.update_probe();
     }
 
@@ -371,5 +372,11 @@ mod tests {
             assert!((v - 5.0).abs() < 0.005, "{reading}");
         }
         assert!(run(None).iter().all(|r| r == "+5.00000000E+00"));
+        // `*RST` starts the noise over: what ran before does not matter.
+        let (mut m, _) = psu(Some(42));
+        m.handle_line("VOLT 1, (@2);OUTP ON, (@2);MEAS:VOLT? (@2);MEAS:VOLT? (@2)");
+        m.handle_line("*RST;VOLT 5, (@1);OUTP ON, (@1)");
+        let after: Vec<String> = (0..5).map(|_| ask(&mut m, "MEAS:VOLT? (@1)")).collect();
+        assert_eq!(after, a);
     }
 }

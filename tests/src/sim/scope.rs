@@ -192,6 +192,7 @@ impl Device for Scope {
         self.timebase = 1.0e-3;
         self.source = 0;
         self.points = POINTS.2 as usize;
+        self.noise.restart();
     }
 
     fn execute(&mut self, c: &Command<'_>) -> Option<Outcome> {
