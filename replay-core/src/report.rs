@@ -9,6 +9,8 @@ use crate::session::{Interaction, InteractionKind};
 const CONTEXT_BEFORE: usize = 3;
 /// How many it shows after.
 const CONTEXT_AFTER: usize = 1;
+/// The note on the line where a replay first diverged.
+const FIRST_DIVERGENCE: &str = "← first divergence";
 /// How many unused interactions a report lists per instrument.
 const UNUSED_SHOWN: usize = 5;
 
@@ -264,14 +266,18 @@ impl fmt::Display for MismatchReport {
             match (*pos).cmp(&self.position) {
                 std::cmp::Ordering::Less => rows.push(row(Some(*pos), Some(*pos), ' ', i)),
                 std::cmp::Ordering::Equal => {
-                    rows.push(row(Some(*pos), None, '-', i));
+                    let mut recorded = row(Some(*pos), None, '-', i);
+                    recorded.note = Some(FIRST_DIVERGENCE.to_owned());
+                    rows.push(recorded);
                     rows.push(self.actual_row());
                 }
                 std::cmp::Ordering::Greater => rows.push(row(Some(*pos), None, ' ', i)),
             }
         }
         if self.expected.is_none() {
-            rows.push(self.actual_row());
+            let mut actual = self.actual_row();
+            actual.note = Some(FIRST_DIVERGENCE.to_owned());
+            rows.push(actual);
         }
         render_rows(f, &rows, false)?;
         let actual = self.actual_command.escape_debug();
@@ -444,7 +450,7 @@ replay mismatch on `psu` at interaction #3 of 5
 ─────────┬────────────────────────────────────────────────────────────────────────────
    1   1 │  query  *IDN?            → Keysight Technologies,EDU36311A,CN61130056,K-01…
    2   2 │  write  OUTP ON, (@1)
-   3     │- write  VOLT 5.0, (@1)
+   3     │- write  VOLT 5.0, (@1)   ← first divergence
        3 │+ write  VOLT 3.0, (@1)
    4     │  query  MEAS:VOLT? (@1)  → +4.99918100E+00
 ─────────┴────────────────────────────────────────────────────────────────────────────
@@ -483,7 +489,10 @@ to accept the new behaviour, re-record it on the bench:
         );
         let text = r.to_string();
         assert!(text.starts_with("replay ran past the end of `psu`'s log: the test made interaction #6, the session recorded 5"), "{text}");
-        assert!(text.contains("       6 │+ query  SYST:ERR?"), "{text}");
+        assert!(
+            text.contains("       6 │+ query  SYST:ERR?   ← first divergence"),
+            "{text}"
+        );
         assert!(text.contains("   5   5 │  write  OUTP OFF"), "{text}");
     }
 
