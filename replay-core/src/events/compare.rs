@@ -120,14 +120,9 @@ pub fn compare(left: &Recording, right: &Recording) -> Comparison {
             continue;
         }
         if first_divergence.is_none() {
-            let l = left
-                .events
-                .get(old_range.start)
-                .filter(|_| !old_range.is_empty());
-            let r = right
-                .events
-                .get(new_range.start)
-                .filter(|_| !new_range.is_empty());
+            // Positions where the two sequences part; the events found there, if any.
+            let l = left.events.get(old_range.start);
+            let r = right.events.get(new_range.start);
             first_divergence = Some(Divergence {
                 left_index: l.map(|_| old_range.start + 1),
                 right_index: r.map(|_| new_range.start + 1),

@@ -1,0 +1,64 @@
+//! The `replay` command line: one file per subcommand, shared output helpers.
+
+mod detect;
+mod diff;
+mod filter;
+mod info;
+mod merge;
+mod output;
+mod play;
+mod timeline;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub(crate) use output::{CliError, CliResult, OutputFormat};
+
+/// Inspect, filter, play, merge and compare event recordings (`.json`, `.jsonl`) and
+/// instrument cassettes (`.yaml`).
+#[derive(Debug, Parser)]
+#[command(name = "replay", version, about, long_about = None, propagate_version = true)]
+#[command(
+    after_help = "Exit status: 0 on success (for `diff`: equal), 1 when `diff` finds differences, 2 on error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Info(info::Args),
+    Timeline(timeline::Args),
+    Filter(filter::Args),
+    Play(play::Args),
+    Merge(merge::Args),
+    Diff(diff::Args),
+}
+
+/// Parses the command line, runs the command, and turns any error into exit status 2.
+pub(crate) fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let result = match cli.command {
+        Command::Info(args) => info::run(args),
+        Command::Timeline(args) => timeline::run(args),
+        Command::Filter(args) => filter::run(args),
+        Command::Play(args) => play::run(args),
+        Command::Merge(args) => merge::run(args),
+        Command::Diff(args) => diff::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            output::print_error(&e);
+            ExitCode::from(2)
+        }
+    }
+}
