@@ -207,7 +207,15 @@ impl EventRecorder {
                 let received = tokio::select! {
                     biased;
                     received = receiver.recv() => received,
-                    _ = stop.wait_for(|stopped| *stopped) => break,
+                    _ = stop.wait_for(|stopped| *stopped) => {
+                        // Record what was published before the stop and is still queued.
+                        while let Ok(event) = receiver.try_recv() {
+                            if recorder.capture(&event, &source) {
+                                stats.recorded += 1;
+                            }
+                        }
+                        break;
+                    }
                 };
                 match received {
                     Ok(event) => {
@@ -254,7 +262,9 @@ impl EventRecorder {
         }
     }
 
-    /// Stops recording: later events are ignored and taps end. The duration is fixed now.
+    /// Stops recording now: later events are ignored, taps end (events still queued in a
+    /// tapped channel are dropped; [`EventRecorder::stop_and_drain`] records them first).
+    /// The duration is fixed now.
     pub fn stop(&self) {
         let now = self.elapsed_ms();
         {
@@ -264,9 +274,12 @@ impl EventRecorder {
         self.inner.stop.send_replace(true);
     }
 
-    /// Stops recording and waits until every tap has recorded what it had received.
+    /// Stops recording once every tap has recorded the events published before this call
+    /// (still queued in their channels); returns what the taps recorded in all. The
+    /// duration is fixed at the call.
     pub async fn stop_and_drain(&self) -> TapStats {
-        self.stop();
+        let now = self.elapsed_ms();
+        self.inner.stop.send_replace(true);
         let taps = std::mem::take(&mut self.state().taps);
         let mut total = TapStats::default();
         for tap in taps {
@@ -275,6 +288,7 @@ impl EventRecorder {
                 total.lagged += stats.lagged;
             }
         }
+        self.state().stopped_at_ms.get_or_insert(now);
         total
     }
 
