@@ -1,0 +1,56 @@
+"""Load and replay a session with PyTestLab 0.2.4's ReplayBackend, for comparison.
+
+    python3 -m venv /tmp/ptl && /tmp/ptl/bin/pip install pytestlab==0.2.4
+    /tmp/ptl/bin/python replay-core/benches/support/pytestlab_replay.py /tmp/session_100k.yaml
+
+PyTestLab opens one ReplayBackend per instrument and each one parses the whole file with
+`yaml.safe_load`. This script times one plain `yaml.safe_load`, then the backends of every
+instrument replaying their logs, and prints the peak RSS of the process (ru_maxrss).
+"""
+
+import resource
+import sys
+import time
+
+import yaml
+from pytestlab.instruments.backends.replay_backend import ReplayBackend
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main() -> None:
+    path = sys.argv[1]
+    start = time.perf_counter()
+    with open(path) as f:
+        data = yaml.safe_load(f)
+    load = time.perf_counter() - start
+    count = sum(len(inst.get("log", [])) for inst in data.values())
+    print(f"yaml.safe_load: {count} interactions in {load:.2f} s, peak RSS {peak_mib():.0f} MiB")
+    aliases = list(data)
+    del data
+
+    start = time.perf_counter()
+    replayed = 0
+    for alias in aliases:
+        backend = ReplayBackend(path, alias)
+        for entry in list(backend._log):
+            kind, command = entry["type"], entry.get("command", "")
+            if kind == "write":
+                backend.write(command)
+            elif kind == "query":
+                backend.query(command)
+            elif kind == "query_raw":
+                backend.query_raw(command)
+            replayed += 1
+        del backend
+    total = time.perf_counter() - start
+    print(
+        f"ReplayBackend x{len(aliases)} (one per instrument): {replayed} interactions "
+        f"loaded and replayed in {total:.2f} s, peak RSS {peak_mib():.0f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()
