@@ -93,6 +93,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod scratch;
 pub mod sim;
 
 pub use sim::{SimBench, SimBenchBuilder, SimInstrument};
