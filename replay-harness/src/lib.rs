@@ -42,6 +42,7 @@
 // Lets the harness's own unit tests use `#[recorded_test]`, which names `::replay_harness`.
 extern crate self as replay_harness;
 
+mod harness;
 mod registry;
 mod runtime;
 
@@ -91,6 +92,63 @@ pub use replay_core::*;
 /// printed.
 pub use replay_macros::recorded_test;
 
+pub use harness::BenchExt;
+
+/// What a test file imports: `use replay_harness::prelude::*;` brings the attribute,
+/// [`Bench`], [`BenchExt`] (for `bench.snapshot(…)`) and the boxed [`Result`](crate::Result).
+pub mod prelude {
+    pub use crate::{Bench, BenchExt, Result, recorded_test};
+}
+
+/// The `main` of a `harness = false` test target: runs every `#[recorded_test]` of the
+/// target with replay's harness.
+///
+/// ```toml
+/// [[test]]
+/// name = "lab"
+/// harness = false
+/// ```
+/// ```no_run
+/// // tests/lab.rs
+/// use replay_harness::prelude::*;
+///
+/// #[recorded_test]
+/// async fn idn_is_keysight(bench: &Bench) -> replay_harness::Result<()> {
+///     let idn = bench.instrument("psu")?.query("*IDN?").await?;
+///     assert!(idn.starts_with("Keysight"));
+///     bench.snapshot("idn", &idn);
+///     Ok(())
+/// }
+///
+/// replay_harness::main!();
+/// ```
+///
+/// One trial per test, named exactly as libtest names it (so `--exact`, filters and
+/// `cargo nextest run`, `--partition` included, work). Decided at list time:
+///
+/// - a test without a cassette is listed *ignored* outside CI (the end-of-run summary
+///   shows the command that records it) and fails under `CI`;
+/// - a cassette under the target's sessions folder that no test records is an *orphan*:
+///   a failing trial named after the file.
+///
+/// A replay mismatch prints the recorded sequence against what the test did, in insta's
+/// layout; a re-record that changed a cassette prints a diff of the changed responses and
+/// flags numeric drift beyond `REPLAY_DIFF_TOLERANCE` (default `0.001`, 0.1 %). When
+/// `GITHUB_STEP_SUMMARY` is set the summary is also appended there as Markdown.
+#[macro_export]
+macro_rules! main {
+    () => {
+        fn main() {
+            $crate::__private::harness_main($crate::__private::HarnessTarget {
+                manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
+                package: ::core::env!("CARGO_PKG_NAME"),
+                crate_name: ::core::env!("CARGO_CRATE_NAME"),
+                file: ::core::file!(),
+            })
+        }
+    };
+}
+
 /// A `Result` whose error is any boxed error, so a test body can use `?` on anything.
 ///
 /// The runtime's own API returns [`replay_core::Result`] (error [`Error`]).
@@ -104,6 +162,7 @@ pub mod __private {
     pub use linkme;
     pub use tokio;
 
+    pub use crate::harness::{HarnessTarget, main as harness_main};
     pub use crate::registry::{BodyFn, BodyFuture, BodyResult, TESTS, TestDef};
     pub use crate::runtime::describe::{
         AsDynError, Describe, DescribeDebug, DescribeDisplay, DescribeDynError, DescribeError,

@@ -1,0 +1,185 @@
+//! What the harness lists, decided before anything runs: nextest runs each test in its own
+//! process and only sees the list and the exit codes.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::registry::{BodyFuture, TESTS, TestDef};
+use crate::runtime::{Env, RecordMode, TestPaths, is_ci, relative_to};
+
+/// The test target a harness runs, captured by [`main!`](crate::main) at its call site.
+#[derive(Clone, Copy, Debug)]
+pub struct HarnessTarget {
+    /// `env!("CARGO_MANIFEST_DIR")` of the target's package.
+    pub manifest_dir: &'static str,
+    /// `env!("CARGO_PKG_NAME")`.
+    pub package: &'static str,
+    /// `env!("CARGO_CRATE_NAME")` of the target (`lab`).
+    pub crate_name: &'static str,
+    /// `file!()` of the `main!()` call.
+    pub file: &'static str,
+}
+
+/// What the harness does with one registered test.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Runs (replays or records, as `RECORD` says).
+    Run,
+    /// Replay without a cassette, outside CI: listed ignored; the summary says how to
+    /// record it. Run anyway (`--include-ignored`), it fails with that message.
+    Missing,
+    /// `#[ignore]` on the test itself.
+    UserIgnored(Option<&'static str>),
+}
+
+/// One registered test, planned.
+#[derive(Debug)]
+pub(crate) struct PlannedTest {
+    pub(crate) def: &'static TestDef,
+    /// The trial name: the test path, exactly as libtest would list it.
+    pub(crate) name: String,
+    /// `Err`: an invalid `session = "…"` or config; the run reports it.
+    pub(crate) paths: Result<TestPaths, String>,
+    pub(crate) status: Status,
+}
+
+/// A cassette under the target's sessions folder that no test records.
+#[derive(Debug)]
+pub(crate) struct Orphan {
+    /// The trial name: the path as shown (relative to the current directory).
+    pub(crate) name: String,
+}
+
+/// Everything the harness lists.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub(crate) tests: Vec<PlannedTest>,
+    pub(crate) orphans: Vec<Orphan>,
+    /// Whether `CI` counts as set.
+    pub(crate) ci: bool,
+}
+
+fn probe_body(_: &crate::Bench) -> BodyFuture<'_> {
+    Box::pin(async { Ok(()) })
+}
+
+impl HarnessTarget {
+    /// The folder where the target's tests keep their cassettes by default
+    /// (`<sessions root>/<crate name>`), resolved by the runtime's own path rule.
+    pub(crate) fn sessions_dir(&self, env: &Env) -> Result<PathBuf, String> {
+        let probe = TestDef {
+            name: "probe",
+            module_path: self.crate_name,
+            session: None,
+            bench: None,
+            manifest_dir: self.manifest_dir,
+            package: self.package,
+            crate_name: self.crate_name,
+            file: self.file,
+            line: 0,
+            ignored: false,
+            ignore_reason: None,
+            body: probe_body,
+        };
+        let paths = TestPaths::resolve(&probe, env)?;
+        Ok(paths
+            .cassette
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_default())
+    }
+}
+
+/// Plans the target's tests: registered tests of this crate, their status, and orphans.
+pub(crate) fn plan(target: &HarnessTarget, env: &Env, base: Option<&Path>) -> Plan {
+    plan_tests(target, TESTS.iter(), env, base)
+}
+
+pub(crate) fn plan_tests<'a>(
+    target: &HarnessTarget,
+    defs: impl Iterator<Item = &'static TestDef> + 'a,
+    env: &Env,
+    base: Option<&Path>,
+) -> Plan {
+    let ci = is_ci(env.ci.as_deref());
+    // An invalid RECORD fails every test when it runs (the runtime's message); plan them
+    // as runnable so that message is what the user sees.
+    let mode = RecordMode::parse(env.record.as_deref()).unwrap_or(RecordMode::All);
+    let mut tests: Vec<PlannedTest> = defs
+        .filter(|def| def.crate_name == target.crate_name)
+        .map(|def| {
+            let paths = TestPaths::resolve(def, env);
+            let status = match &paths {
+                _ if def.ignored => Status::UserIgnored(def.ignore_reason),
+                Ok(p) if !ci && !p.cassette.exists() && !mode.records(false) => Status::Missing,
+                _ => Status::Run,
+            };
+            PlannedTest {
+                def,
+                name: def.test_name(),
+                paths,
+                status,
+            }
+        })
+        .collect();
+    tests.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let show = |p: &Path| match base {
+        Some(base) => relative_to(p, base),
+        None => p.to_owned(),
+    };
+    let sessions_dir = target.sessions_dir(env).ok();
+    let mut orphans = Vec::new();
+    if let Some(dir) = &sessions_dir {
+        let claimed: BTreeSet<&Path> = tests
+            .iter()
+            .filter_map(|t| t.paths.as_ref().ok())
+            .map(|p| p.cassette.as_path())
+            .collect();
+        let mut found = Vec::new();
+        collect_cassettes(dir, &mut found);
+        found.sort();
+        for path in found {
+            if !claimed.contains(path.as_path()) {
+                orphans.push(Orphan {
+                    name: slash(&show(&path)),
+                });
+            }
+        }
+    }
+    Plan { tests, orphans, ci }
+}
+
+/// Cassette files (`.yaml`, `.yml`) under `dir`, recursively; hidden entries skipped
+/// (atomic writes leave `.replay-*.tmp` only on a crash).
+fn collect_cassettes(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => collect_cassettes(&path, out),
+            Ok(_)
+                if matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml")
+                ) =>
+            {
+                out.push(path)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A path with `/` separators, for trial names that read the same on every platform.
+fn slash(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}

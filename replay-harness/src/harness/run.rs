@@ -1,0 +1,298 @@
+//! The harness's `main`: list, run, report.
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use replay_core::diff::{DiffOptions, RenderOptions, SessionDiff};
+use replay_core::session::read_session;
+
+use super::collect::{Collector, Missing, PendingSnapshot, Regression, Rerecorded};
+use super::plan::{HarnessTarget, Orphan, PlannedTest, Status, plan};
+use super::snapshot::take_pending;
+use super::summary;
+use crate::runtime::{
+    FailureKind, Outcome, RecordMode, RunOptions, panic_message, relative_to, run_test_with,
+};
+
+/// The variable that sets the drift tolerance of re-record reports (a ratio, `0.001` = 0.1 %).
+pub(crate) const TOLERANCE_VAR: &str = "REPLAY_DIFF_TOLERANCE";
+
+/// Runs the harness of one test target; what [`main!`](crate::main) expands to. Exits.
+pub fn main(target: HarnessTarget) -> ! {
+    let args = Arguments::from_args();
+    let options = RunOptions::from_process();
+    let plan = plan(&target, &options.env, options.display_base.as_deref());
+    let collector = Arc::new(Collector::default());
+    let tolerance = match tolerance(std::env::var(TOLERANCE_VAR).ok().as_deref()) {
+        Ok(t) => t,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::exit(2);
+        }
+    };
+    let context = Context {
+        options: Arc::new(options),
+        collector: collector.clone(),
+        tolerance,
+        color: color(&args),
+    };
+
+    // What the summary says about tests that do not run: missing cassettes (ignored).
+    let mut trials = Vec::new();
+    for test in &plan.tests {
+        let trial = trial_for(test, &context);
+        if test.status == Status::Missing && !args.is_filtered_out(&trial) {
+            let record = test
+                .paths
+                .as_ref()
+                .map(|p| p.rerecord.clone())
+                .unwrap_or_default();
+            let cassette = test
+                .paths
+                .as_ref()
+                .map(|p| shown(&context, &p.cassette))
+                .unwrap_or_default();
+            collector.update(|t| {
+                t.missing.push(Missing {
+                    test: test.name.clone(),
+                    cassette,
+                    record,
+                })
+            });
+        }
+        trials.push(trial);
+    }
+    for orphan in &plan.orphans {
+        trials.push(orphan_trial(orphan, &context));
+    }
+
+    let conclusion = libtest_mimic::run(&args, trials);
+    if !args.list {
+        let tally = collector.take();
+        if !tally.is_quiet() {
+            eprintln!("{}", summary::text(&tally, plan.ci));
+            if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+                && let Err(e) = summary::append_markdown(Path::new(&path), &tally)
+            {
+                eprintln!(
+                    "warning: could not append the summary to `GITHUB_STEP_SUMMARY` ({}): {e}",
+                    PathBuf::from(&path).display()
+                );
+            }
+        }
+    }
+    conclusion.exit()
+}
+
+/// What every trial needs.
+#[derive(Clone)]
+struct Context {
+    options: Arc<RunOptions>,
+    collector: Arc<Collector>,
+    tolerance: f64,
+    color: bool,
+}
+
+fn shown(context: &Context, path: &Path) -> String {
+    match &context.options.display_base {
+        Some(base) => relative_to(path, base),
+        None => path.to_owned(),
+    }
+    .display()
+    .to_string()
+}
+
+/// Colour for the re-record diffs: libtest's `--color`, else a terminal without `NO_COLOR`
+/// (or `CLICOLOR_FORCE`).
+fn color(args: &Arguments) -> bool {
+    use libtest_mimic::ColorSetting;
+    let env = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    match args.color {
+        Some(ColorSetting::Always) => true,
+        Some(ColorSetting::Never) => false,
+        _ => {
+            if env("NO_COLOR") {
+                false
+            } else {
+                env("CLICOLOR_FORCE") || std::io::stderr().is_terminal()
+            }
+        }
+    }
+}
+
+/// Parses `REPLAY_DIFF_TOLERANCE`.
+pub(crate) fn tolerance(value: Option<&str>) -> Result<f64, String> {
+    match value {
+        None | Some("") => Ok(replay_core::diff::DEFAULT_TOLERANCE),
+        Some(text) => match text.trim().parse::<f64>() {
+            Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+            _ => Err(format!(
+                "invalid value `{text}` for `{TOLERANCE_VAR}`: expected a relative tolerance such as `0.001` (0.1 %, the default) or `0.01`"
+            )),
+        },
+    }
+}
+
+fn trial_for(test: &PlannedTest, context: &Context) -> Trial {
+    let def = test.def;
+    let name = test.name.clone();
+    let context = context.clone();
+    let ignored = matches!(test.status, Status::Missing | Status::UserIgnored(_));
+    Trial::test(test.name.clone(), move || run_one(def, &name, &context)).with_ignored_flag(ignored)
+}
+
+fn orphan_trial(orphan: &Orphan, context: &Context) -> Trial {
+    let name = orphan.name.clone();
+    let collector = context.collector.clone();
+    Trial::test(orphan.name.clone(), move || {
+        collector.update(|t| t.orphans.push(name.clone()));
+        Err(Failed::from(format!(
+            "orphaned cassette: no test in this target records `{name}`\n\
+             its test was renamed, moved or deleted. Either delete the cassette:\n    \
+             git rm {name}\n\
+             or restore the test (a `#[recorded_test]` whose path, or `session = \"…\"`, leads to this file)"
+        )))
+    })
+}
+
+fn run_one(
+    def: &'static crate::registry::TestDef,
+    name: &str,
+    context: &Context,
+) -> Result<(), Failed> {
+    let options = &context.options;
+    let paths = crate::runtime::TestPaths::resolve(def, &options.env).ok();
+    // Before a re-record, keep the previous cassette to show what changed.
+    let previous = paths.as_ref().and_then(|p| {
+        let records = RecordMode::parse(options.env.record.as_deref())
+            .is_ok_and(|mode| mode.records(p.cassette.exists()));
+        if records && p.cassette.exists() {
+            read_session(&p.cassette).ok()
+        } else {
+            None
+        }
+    });
+    take_pending();
+    let outcome = run_test_with(def, options);
+    let pending = take_pending();
+    let collector = &context.collector;
+    match outcome {
+        Outcome::Replayed { .. } => {
+            collector.update(|t| t.replayed += 1);
+            Ok(())
+        }
+        Outcome::Recorded {
+            cassette, summary, ..
+        } => {
+            collector.update(|t| t.recorded += 1);
+            let changed = match (previous, &paths) {
+                (Some(old), Some(p)) => read_session(&p.cassette)
+                    .ok()
+                    .map(|new| SessionDiff::compute(&old, &new, &diff_options(context))),
+                _ => None,
+            };
+            match changed {
+                Some(diff) if !diff.is_empty() => {
+                    let shown_cassette = cassette.display().to_string();
+                    let accept = format!(
+                        "review the changes, then commit `{shown_cassette}`; to undo the re-record: git checkout -- {shown_cassette}"
+                    );
+                    let mut text = diff.render_with(
+                        &format!("{shown_cassette} (committed)"),
+                        &format!("{shown_cassette} (re-recorded)"),
+                        &RenderOptions {
+                            color: context.color,
+                            accept: Some(accept),
+                            ..RenderOptions::default()
+                        },
+                    );
+                    if diff.drifted_beyond_tolerance() {
+                        text.push_str(&format!(
+                            "warning: a reading of `{name}` drifted beyond {} since it was recorded: check the bench before committing\n",
+                            percent(context.tolerance)
+                        ));
+                    }
+                    eprint!("{text}");
+                    collector.update(|t| {
+                        t.rerecorded.push(Rerecorded {
+                            cassette: shown_cassette,
+                            summary: diff.summary(),
+                            drifted: diff.drifted_beyond_tolerance(),
+                        })
+                    });
+                }
+                Some(_) => {}
+                None => eprintln!("{summary}"),
+            }
+            Ok(())
+        }
+        Outcome::Failed { kind, message } => {
+            let rerecord = paths
+                .as_ref()
+                .map(|p| p.rerecord.clone())
+                .unwrap_or_default();
+            collector.update(|t| match kind {
+                FailureKind::MissingCassette => t.missing.push(Missing {
+                    test: name.to_owned(),
+                    cassette: paths
+                        .as_ref()
+                        .map(|p| shown(context, &p.cassette))
+                        .unwrap_or_default(),
+                    record: rerecord.clone(),
+                }),
+                FailureKind::Body | FailureKind::Unused if is_regression(&message) => {
+                    t.regressions.push(Regression {
+                        test: name.to_owned(),
+                        rerecord: rerecord.clone(),
+                    })
+                }
+                _ => t.failures.push((name.to_owned(), first_line(&message))),
+            });
+            Err(Failed::from(message))
+        }
+        Outcome::Panicked { payload, note } => {
+            let message = panic_message(&*payload);
+            collector.update(|t| {
+                if pending.is_empty() {
+                    t.failures.push((name.to_owned(), first_line(&message)));
+                }
+                for path in &pending {
+                    t.snapshots.push(PendingSnapshot {
+                        test: name.to_owned(),
+                        snapshot: shown(context, path),
+                    });
+                }
+            });
+            let mut text = format!("test panicked: {message}\n{note}");
+            if !pending.is_empty() {
+                text.push_str("\nthe measured outcome changed: review it with `cargo insta review` (accept if the change is intended)");
+            }
+            Err(Failed::from(text))
+        }
+    }
+}
+
+fn diff_options(context: &Context) -> DiffOptions {
+    DiffOptions {
+        tolerance: context.tolerance,
+        ..DiffOptions::default()
+    }
+}
+
+/// Whether a failure is a deviation from the cassette (a regression), not a setup error.
+fn is_regression(message: &str) -> bool {
+    message.contains("replay mismatch on")
+        || message.contains("replay ran past the end")
+        || message.contains("never replayed")
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or_default().to_owned()
+}
+
+fn percent(ratio: f64) -> String {
+    let text = format!("{:.3}", ratio * 100.0);
+    format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
+}

@@ -1,0 +1,233 @@
+//! `bench.snapshot("name", &value)`: a test's measured outcome, stored next to its cassette
+//! through insta.
+//!
+//! - **record**: the value is written as `<cassette stem>@<name>.snap` beside the cassette
+//!   (insta's file format), so the recording and its results are committed together.
+//! - **replay**: the value is compared with that file by insta; a difference fails the test
+//!   and (outside CI) leaves a pending `.snap.new` to review with `cargo insta review`.
+//!
+//! Dynamic values are redacted before they are stored or compared: any field named
+//! `timestamp`, `time`, `date`, `started_at`, `finished_at` becomes `[timestamp]`, any
+//! field named `duration`, `elapsed`, `duration_ms`, `elapsed_ms` becomes `[duration]`.
+
+use std::cell::RefCell;
+use std::panic::Location;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use insta::_macro_support::{
+    Redaction, Selector, SerializationFormat, Workspace, assert_snapshot, get_cargo_workspace,
+    serialize_value_redacted,
+};
+use replay_core::session::write_atomic;
+use replay_core::{Bench, Mode};
+use serde::Serialize;
+
+/// Field names whose values are timestamps, redacted as `[timestamp]`.
+const TIMESTAMP_FIELDS: &[&str] = &["timestamp", "time", "date", "started_at", "finished_at"];
+/// Field names whose values are durations, redacted as `[duration]`.
+const DURATION_FIELDS: &[&str] = &["duration", "elapsed", "duration_ms", "elapsed_ms"];
+
+thread_local! {
+    /// Snapshots that failed on this thread since the last [`take_pending`].
+    static PENDING: RefCell<Vec<PathBuf>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The pending snapshots the test that just ran on this thread left behind.
+pub(crate) fn take_pending() -> Vec<PathBuf> {
+    PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()))
+}
+
+/// Measured outcomes for [`Bench`]: `bench.snapshot("name", &value)`.
+///
+/// In scope through `use replay_harness::prelude::*` (or `use replay_harness::BenchExt`).
+///
+/// ```no_run
+/// use replay_harness::prelude::*;
+///
+/// #[derive(serde::Serialize)]
+/// struct Ramp { setpoints: Vec<f64>, readings: Vec<f64> }
+///
+/// #[recorded_test]
+/// async fn psu_ramp(bench: &Bench) -> replay_harness::Result<()> {
+///     let psu = bench.instrument("psu")?;
+///     let mut ramp = Ramp { setpoints: vec![1.0, 2.0], readings: vec![] };
+///     for v in &ramp.setpoints {
+///         psu.write(&format!("VOLT {v}")).await?;
+///         ramp.readings.push(psu.query("MEAS:VOLT?").await?.trim().parse()?);
+///     }
+///     bench.snapshot("ramp", &ramp); // sessions/<target>/psu_ramp@ramp.snap
+///     Ok(())
+/// }
+/// # fn main() {}
+/// ```
+pub trait BenchExt {
+    /// Stores (record) or checks (replay) `value` as the snapshot `name` of this test.
+    ///
+    /// `name` must be a plain file-name fragment (letters, digits, `_`, `-`, `.`).
+    /// Panics, like insta's assertions, when the value differs in replay or the snapshot
+    /// cannot be written.
+    #[track_caller]
+    fn snapshot<T: Serialize + ?Sized>(&self, name: &str, value: &T) {
+        self.snapshot_redacted(name, value, &[]);
+    }
+
+    /// [`BenchExt::snapshot`] with extra insta redactions: `(selector, replacement)` pairs
+    /// such as `(".serial", "[serial]")`, applied after the built-in ones.
+    #[track_caller]
+    fn snapshot_redacted<T: Serialize + ?Sized>(
+        &self,
+        name: &str,
+        value: &T,
+        redactions: &[(&str, &str)],
+    );
+}
+
+impl BenchExt for Bench {
+    #[track_caller]
+    fn snapshot_redacted<T: Serialize + ?Sized>(
+        &self,
+        name: &str,
+        value: &T,
+        redactions: &[(&str, &str)],
+    ) {
+        let caller = Location::caller();
+        if let Err(message) = take_snapshot(self, name, value, redactions, caller) {
+            panic!("{message}");
+        }
+    }
+}
+
+fn take_snapshot<T: Serialize + ?Sized>(
+    bench: &Bench,
+    name: &str,
+    value: &T,
+    extra: &[(&str, &str)],
+    caller: &'static Location<'static>,
+) -> Result<(), String> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        return Err(format!(
+            "invalid snapshot name `{name}`: use letters, digits, `_`, `-` or `.` (it becomes part of a file name)"
+        ));
+    }
+    let cassette = std::path::absolute(bench.session_path()).map_err(|e| {
+        format!(
+            "cannot locate the cassette `{}`: {e}",
+            bench.session_path().display()
+        )
+    })?;
+    let dir = cassette.parent().unwrap_or(Path::new("/")).to_owned();
+    let stem = cassette
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let snapshot_name = format!("{stem}@{name}");
+    let contents = serialize(value, extra)?;
+    match bench.mode() {
+        Mode::Record => {
+            let path = dir.join(format!("{snapshot_name}.snap"));
+            let file = format!(
+                "---\nsource: {}\nexpression: {}\n---\n{}\n",
+                caller.file().replace('\\', "/"),
+                yaml_string(&format!("bench.snapshot(\"{name}\")")),
+                contents.trim_end()
+            );
+            write_atomic(&path, file.as_bytes(), "write snapshot").map_err(|e| e.to_string())?;
+            // A pending review of the old value is moot once the value is re-recorded.
+            let _ = std::fs::remove_file(dir.join(format!("{snapshot_name}.snap.new")));
+            Ok(())
+        }
+        Mode::Replay => {
+            let path = dir.join(format!("{snapshot_name}.snap"));
+            if !path.exists() {
+                return Err(format!(
+                    "no snapshot `{name}` for this test: `{}` does not exist\nsnapshots are stored when the test is recorded; re-record it on the bench:\n    RECORD=1 cargo test <test name>",
+                    path.display()
+                ));
+            }
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_path(&dir);
+            settings.set_prepend_module_to_snapshot(false);
+            let workspace = workspace_root();
+            let result = settings.bind(|| {
+                std::panic::catch_unwind(|| {
+                    assert_snapshot(
+                        (snapshot_name.clone(), contents.as_str()).into(),
+                        &workspace,
+                        name,
+                        module_path!(),
+                        caller.file(),
+                        caller.line(),
+                        &format!("bench.snapshot(\"{name}\")"),
+                    )
+                })
+            });
+            match result {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(format!("snapshot `{name}` could not be checked: {e}")),
+                Err(payload) => {
+                    PENDING.with(|p| p.borrow_mut().push(path));
+                    std::panic::resume_unwind(payload)
+                }
+            }
+        }
+    }
+}
+
+/// The value as YAML, redacted, exactly as insta serializes it.
+fn serialize<T: Serialize + ?Sized>(value: &T, extra: &[(&str, &str)]) -> Result<String, String> {
+    let mut redactions: Vec<(Selector<'static>, Redaction)> = Vec::new();
+    let mut add = |selector: String, replacement: &str| -> Result<(), String> {
+        let selector = Selector::parse(&selector)
+            .map_err(|e| format!("invalid redaction selector `{selector}`: {e:?}"))?
+            .make_static();
+        redactions.push((selector, Redaction::from(replacement.to_owned())));
+        Ok(())
+    };
+    for field in TIMESTAMP_FIELDS {
+        add(format!(".**.{field}"), "[timestamp]")?;
+    }
+    for field in DURATION_FIELDS {
+        add(format!(".**.{field}"), "[duration]")?;
+    }
+    for (selector, replacement) in extra {
+        add((*selector).to_owned(), replacement)?;
+    }
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        serialize_value_redacted(&value, &redactions, SerializationFormat::Yaml)
+    }))
+    .map_err(|payload| {
+        format!(
+            "the snapshot value cannot be serialized: {}",
+            crate::runtime::panic_message(&*payload)
+        )
+    })
+}
+
+/// A YAML double-quoted string.
+fn yaml_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"))
+}
+
+/// The workspace root insta reports paths against: found once per process from the
+/// package cargo runs the test in.
+fn workspace_root() -> Arc<PathBuf> {
+    static MANIFEST_DIR: OnceLock<&'static str> = OnceLock::new();
+    let dir = MANIFEST_DIR.get_or_init(|| {
+        let dir = std::env::var("CARGO_MANIFEST_DIR")
+            .ok()
+            .or_else(|| {
+                std::env::current_dir()
+                    .ok()
+                    .map(|d| d.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| ".".to_owned());
+        // One small string per process; insta wants it for the process's lifetime.
+        Box::leak(dir.into_boxed_str())
+    });
+    get_cargo_workspace(Workspace::DetectWithCargo(dir))
+}
