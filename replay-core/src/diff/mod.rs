@@ -11,8 +11,8 @@
 //! use replay_core::diff::{DiffOptions, SessionDiff};
 //! use replay_core::session::parse_session;
 //!
-//! let old = parse_session("psu:\n  log:\n  - type: query\n    command: MEAS:VOLT?\n    response: '+4.99918100E+00'\n    timestamp: 0.1\n", "old.yaml").unwrap();
-//! let new = parse_session("psu:\n  log:\n  - type: query\n    command: MEAS:VOLT?\n    response: '+5.20000000E+00'\n    timestamp: 0.2\n", "new.yaml").unwrap();
+//! let old = parse_session("old.yaml", "psu:\n  log:\n  - type: query\n    command: MEAS:VOLT?\n    response: '+4.99918100E+00'\n    timestamp: 0.1\n").unwrap();
+//! let new = parse_session("new.yaml", "psu:\n  log:\n  - type: query\n    command: MEAS:VOLT?\n    response: '+5.20000000E+00'\n    timestamp: 0.2\n").unwrap();
 //! let diff = SessionDiff::compute(&old, &new, &DiffOptions::default());
 //! assert!(!diff.is_empty());
 //! assert_eq!(diff.summary(), "1 response changed (1 drifted beyond 0.1%)");
@@ -23,10 +23,12 @@ mod compute;
 mod number;
 mod options;
 mod render;
+mod text;
 
 pub use compute::{Change, Drift, InstrumentDiff, Presence, SessionDiff};
 pub use number::{parse_scpi_number, relative_difference};
 pub use options::{DEFAULT_ABSOLUTE_TOLERANCE, DEFAULT_TOLERANCE, DiffOptions, RenderOptions};
+pub use text::session_text;
 
 #[cfg(test)]
 mod tests;
