@@ -24,6 +24,22 @@ pub(crate) struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
+    /// Cassettes: relative tolerance for numeric drift (`0.001` = 0.1 %, the default);
+    /// readings that moved less are reported as drift within tolerance.
+    #[arg(long, value_name = "RATIO", default_value_t = replay_core::diff::DEFAULT_TOLERANCE, value_parser = parse_tolerance)]
+    tolerance: f64,
+    /// Cassettes: compare timestamps too (ignored by default).
+    #[arg(long)]
+    timestamps: bool,
+}
+
+fn parse_tolerance(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+        _ => Err(format!(
+            "expected a relative tolerance such as `0.001` (0.1 %) or `0.01`, got `{text}`"
+        )),
+    }
 }
 
 pub(crate) fn run(args: Args) -> CliResult {
@@ -76,7 +92,12 @@ fn diff_cassettes(args: &Args) -> CliResult {
     use replay_core::diff::{DiffOptions, RenderOptions, SessionDiff};
     let old = replay_core::session::read_session(&args.old)?;
     let new = replay_core::session::read_session(&args.new)?;
-    let diff = SessionDiff::compute(&old, &new, &DiffOptions::default());
+    let options = DiffOptions {
+        ignore_timestamps: !args.timestamps,
+        tolerance: args.tolerance,
+        ..DiffOptions::default()
+    };
+    let diff = SessionDiff::compute(&old, &new, &options);
     match args.format {
         OutputFormat::Json => print_json(&diff)?,
         OutputFormat::Text => {

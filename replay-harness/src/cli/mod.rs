@@ -7,6 +7,7 @@ mod info;
 mod merge;
 mod output;
 mod play;
+mod textconv;
 mod timeline;
 
 use std::process::ExitCode;
@@ -35,6 +36,7 @@ enum Command {
     Play(play::Args),
     Merge(merge::Args),
     Diff(diff::Args),
+    Textconv(textconv::Args),
 }
 
 /// Parses the command line, runs the command, and turns any error into exit status 2.
@@ -53,6 +55,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Play(args) => play::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Textconv(args) => textconv::run(args),
     };
     match result {
         Ok(code) => code,
