@@ -72,6 +72,7 @@ fn psu_output_follows_setpoint(
     Box::pin(async move {
         let psu = bench.instrument("psu")?;
         let dmm = bench.instrument("dmm")?;
+        psu.query("*IDN?").await?;
         let volts = if variant == Variant::Original {
             "5.0"
         } else {
@@ -221,12 +222,22 @@ async fn run(dir: &Path) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// `target/replay-demo` in the workspace, shown relative to the current directory.
+fn default_dir() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."));
+    let dir = workspace.join("target").join("replay-demo");
+    match std::env::current_dir() {
+        Ok(cwd) => dir.strip_prefix(&cwd).map(Path::to_path_buf).unwrap_or(dir),
+        Err(_) => dir,
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let dir = args
-        .dir
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/replay-demo"));
+    let dir = args.dir.unwrap_or_else(default_dir);
     println!("replay demo: record on a simulated bench, replay offline, catch a deviation\n");
     match run(&dir).await {
         Ok(()) => ExitCode::SUCCESS,
