@@ -221,9 +221,23 @@ pub(crate) fn outcome(i: &Interaction) -> Option<String> {
     i.response.as_deref().map(|r| shorten(r, 48))
 }
 
+/// Makes control characters visible (`\n`, `\r`, `\t`, `\u{1b}`) and leaves everything
+/// else, quotes included, as it is: SCPI responses are full of `"`.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Escapes control characters and cuts long text with `…`.
 pub(crate) fn shorten(text: &str, max: usize) -> String {
-    let escaped: String = text.escape_debug().collect();
+    let escaped = escape(text);
     if escaped.chars().count() > max {
         let mut cut: String = escaped.chars().take(max - 1).collect();
         cut.push('…');
@@ -240,7 +254,7 @@ pub(crate) fn row(old: Option<usize>, new: Option<usize>, sign: char, i: &Intera
         new,
         sign,
         kind: i.kind.to_string(),
-        command: i.command.escape_debug().collect(),
+        command: escape(&i.command),
         response: outcome(i),
         ..Row::default()
     }
@@ -280,7 +294,7 @@ impl fmt::Display for MismatchReport {
             rows.push(actual);
         }
         render_rows(f, &rows, false)?;
-        let actual = self.actual_command.escape_debug();
+        let actual = escape(&self.actual_command);
         match &self.expected {
             Some(exp) if exp.kind != self.actual_kind && exp.command == self.actual_command => {
                 writeln!(
@@ -294,12 +308,12 @@ impl fmt::Display for MismatchReport {
                 "the test made a {} of `{actual}` where the session recorded a {} of `{}`",
                 self.actual_kind,
                 exp.kind,
-                exp.command.escape_debug()
+                escape(&exp.command)
             )?,
             Some(exp) => writeln!(
                 f,
                 "the test sent `{actual}` where the session recorded `{}`",
-                exp.command.escape_debug()
+                escape(&exp.command)
             )?,
             None => writeln!(
                 f,
@@ -319,7 +333,7 @@ impl MismatchReport {
             new: Some(self.position),
             sign: '+',
             kind: self.actual_kind.to_string(),
-            command: self.actual_command.escape_debug().collect(),
+            command: escape(&self.actual_command),
             ..Row::default()
         }
     }
