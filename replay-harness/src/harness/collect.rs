@@ -62,6 +62,8 @@ impl Tally {
         self.rerecorded.sort_by(|a, b| a.cassette.cmp(&b.cassette));
         self.regressions.sort_by(|a, b| a.test.cmp(&b.test));
         self.missing.sort_by(|a, b| a.test.cmp(&b.test));
+        // Listed as missing, then run anyway (`--include-ignored`): once is enough.
+        self.missing.dedup_by(|a, b| a.test == b.test);
         self.orphans.sort();
         self.snapshots.sort_by(|a, b| a.test.cmp(&b.test));
         self.failures.sort();

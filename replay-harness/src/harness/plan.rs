@@ -183,3 +183,143 @@ fn slash(path: &Path) -> String {
         .collect::<Vec<_>>()
         .join("/")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leak(s: String) -> &'static str {
+        Box::leak(s.into_boxed_str())
+    }
+
+    fn target(root: &Path) -> HarnessTarget {
+        HarnessTarget {
+            manifest_dir: leak(root.display().to_string()),
+            package: "lab-pkg",
+            crate_name: "lab",
+            file: "tests/lab.rs",
+        }
+    }
+
+    fn def(
+        root: &Path,
+        module_path: &'static str,
+        name: &'static str,
+        session: Option<&'static str>,
+    ) -> &'static TestDef {
+        Box::leak(Box::new(TestDef {
+            name,
+            module_path,
+            session,
+            bench: None,
+            manifest_dir: leak(root.display().to_string()),
+            package: "lab-pkg",
+            crate_name: module_path.split("::").next().unwrap_or(module_path),
+            file: "tests/lab.rs",
+            line: 1,
+            ignored: false,
+            ignore_reason: None,
+            body: probe_body,
+        }))
+    }
+
+    fn env(record: Option<&str>, ci: Option<&str>) -> Env {
+        Env {
+            record: record.map(Into::into),
+            ci: ci.map(Into::into),
+            bench: None,
+        }
+    }
+
+    fn touch(root: &Path, relative: &str) {
+        let path = root.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "{}\n").unwrap();
+    }
+
+    #[test]
+    fn missing_cassettes_are_ignored_outside_ci_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        touch(root, "sessions/lab/psu/ramp.yaml");
+        let defs = [
+            def(root, "lab::psu", "ramp", None),
+            def(root, "lab", "idn", None),
+            // Another target's test linked into the same binary: not ours.
+            def(root, "other", "idn", None),
+        ];
+        let statuses = |e: &Env| {
+            plan_tests(&target(root), defs.iter().copied(), e, None)
+                .tests
+                .into_iter()
+                .map(|t| (t.name, t.status))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            statuses(&env(None, None)),
+            [
+                ("idn".to_owned(), Status::Missing),
+                ("psu::ramp".to_owned(), Status::Run)
+            ]
+        );
+        assert_eq!(
+            statuses(&env(None, Some("true"))),
+            [
+                ("idn".to_owned(), Status::Run),
+                ("psu::ramp".to_owned(), Status::Run)
+            ]
+        );
+        assert_eq!(
+            statuses(&env(Some("missing"), None)),
+            [
+                ("idn".to_owned(), Status::Run),
+                ("psu::ramp".to_owned(), Status::Run)
+            ]
+        );
+    }
+
+    #[test]
+    fn orphans_are_cassettes_no_test_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        touch(root, "sessions/lab/psu/ramp.yaml");
+        touch(root, "sessions/lab/psu/ramp@ramp.snap");
+        touch(root, "sessions/lab/custom.yaml");
+        touch(root, "sessions/lab/old/gone.yml");
+        touch(root, "sessions/lab/.replay-crash.tmp.yaml");
+        touch(root, "sessions/other/not_ours.yaml");
+        let defs = [
+            def(root, "lab::psu", "ramp", None),
+            def(root, "lab", "custom_place", Some("lab/custom.yaml")),
+        ];
+        let plan = plan_tests(
+            &target(root),
+            defs.iter().copied(),
+            &env(None, None),
+            Some(root),
+        );
+        let orphans: Vec<&str> = plan.orphans.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(orphans, ["sessions/lab/old/gone.yml"]);
+    }
+
+    #[test]
+    fn user_ignored_tests_stay_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let ignored = Box::leak(Box::new(TestDef {
+            ignored: true,
+            ignore_reason: Some("needs the scope"),
+            ..*def(root, "lab", "scope_only", None)
+        }));
+        let plan = plan_tests(
+            &target(root),
+            std::iter::once(&*ignored),
+            &env(None, None),
+            None,
+        );
+        assert_eq!(
+            plan.tests[0].status,
+            Status::UserIgnored(Some("needs the scope"))
+        );
+    }
+}

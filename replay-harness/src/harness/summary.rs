@@ -239,9 +239,7 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains(
-                "RECORD=1 cargo test --test lab dmm_reads  # sessions/lab/dmm_reads.yaml"
-            ),
+            out.contains("RECORD=1 cargo test --test lab dmm_reads  # sessions/lab/dmm_reads.yaml"),
             "{out}"
         );
         assert!(out.contains("cargo insta review"), "{out}");
