@@ -46,8 +46,11 @@ pub(crate) struct PlannedTest {
 /// A cassette under the target's sessions folder that no test records.
 #[derive(Debug)]
 pub(crate) struct Orphan {
-    /// The trial name: the path as shown (relative to the current directory).
+    /// The trial name: the path as shown, without leading `../` (with a shared sessions
+    /// root, the path from the workspace root: `sessions/<package>/<target>/x.yaml`).
     pub(crate) name: String,
+    /// The path as shown (relative to the current directory when close to it).
+    pub(crate) shown: String,
 }
 
 /// Everything the harness lists.
@@ -141,9 +144,9 @@ pub(crate) fn plan_tests<'a>(
         found.sort();
         for path in found {
             if !claimed.contains(path.as_path()) {
-                orphans.push(Orphan {
-                    name: slash(&show(&path)),
-                });
+                let shown = slash(&show(&path));
+                let name = shown.trim_start_matches("../").to_owned();
+                orphans.push(Orphan { name, shown });
             }
         }
     }

@@ -144,7 +144,7 @@ fn trial_for(test: &PlannedTest, context: &Context) -> Trial {
 }
 
 fn orphan_trial(orphan: &Orphan, context: &Context) -> Trial {
-    let name = orphan.name.clone();
+    let name = orphan.shown.clone();
     let collector = context.collector.clone();
     Trial::test(orphan.name.clone(), move || {
         collector.update(|t| t.orphans.push(name.clone()));
