@@ -3,6 +3,13 @@
 use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, ItemFn, Type};
 
+/// Whether `attr` is one `#[recorded_test]` rejects (`#[test]`, `#[tokio::test]`,
+/// `#[should_panic]`): it is dropped from the function emitted alongside the errors.
+pub(crate) fn is_rejected(attr: &Attribute) -> bool {
+    let path = attr.path();
+    path.segments.last().is_some_and(|s| s.ident == "test") || path.is_ident("should_panic")
+}
+
 /// Attributes that `#[recorded_test]` already implies or cannot honour.
 pub(crate) fn check_attributes(attrs: &[Attribute], errors: &mut Vec<syn::Error>) {
     for attr in attrs {
@@ -11,15 +18,15 @@ pub(crate) fn check_attributes(attrs: &[Attribute], errors: &mut Vec<syn::Error>
         let last = segments.last().map(String::as_str).unwrap_or_default();
         if last == "test" {
             let name = segments.join("::");
-            errors.push(syn::Error::new(
-                attr.span(),
+            errors.push(syn::Error::new_spanned(
+                attr,
                 format!(
                     "duplicated attribute: `#[recorded_test]` already emits `#[test]` and runs the body on a tokio runtime\nhelp: remove `#[{name}]`"
                 ),
             ));
         } else if segments.len() == 1 && last == "should_panic" {
-            errors.push(syn::Error::new(
-                attr.span(),
+            errors.push(syn::Error::new_spanned(
+                attr,
                 "`#[should_panic]` is not supported with `#[recorded_test]`: a test that panics never writes its cassette\nhelp: check the failure inside the test and return `Ok(())`",
             ));
         }
@@ -84,8 +91,8 @@ pub(crate) fn check_signature(item: &ItemFn, errors: &mut Vec<syn::Error>) {
         Some(FnArg::Typed(pat_type)) => check_bench_type(&pat_type.ty, errors),
     }
     for extra in inputs {
-        errors.push(syn::Error::new(
-            extra.span(),
+        errors.push(syn::Error::new_spanned(
+            extra,
             "unexpected parameter: `#[recorded_test]` functions take only `bench: &Bench`\nhelp: remove this parameter; get instruments from the bench with `bench.instrument(\"alias\")`",
         ));
     }
@@ -97,25 +104,25 @@ fn check_bench_type(ty: &Type, errors: &mut Vec<syn::Error>) {
     match ty {
         Type::Reference(reference) => {
             if reference.mutability.is_some() {
-                errors.push(syn::Error::new(
-                    ty.span(),
+                errors.push(syn::Error::new_spanned(
+                    ty,
                     format!(
                         "expected `&Bench`, found `{found}`\nhelp: the bench is shared: take it as `&Bench`"
                     ),
                 ));
             } else if !is_bench_path(&reference.elem) {
-                errors.push(syn::Error::new(
-                    reference.elem.span(),
+                errors.push(syn::Error::new_spanned(
+                    &reference.elem,
                     format!("expected `&Bench`, found `{found}`\nhelp: the parameter is the bench: `bench: &Bench`"),
                 ));
             }
         }
-        _ if is_bench_path(ty) => errors.push(syn::Error::new(
-            ty.span(),
+        _ if is_bench_path(ty) => errors.push(syn::Error::new_spanned(
+            ty,
             format!("expected `&Bench`, found `{found}`\nhelp: take the bench by reference: `&{found}`"),
         )),
-        _ => errors.push(syn::Error::new(
-            ty.span(),
+        _ => errors.push(syn::Error::new_spanned(
+            ty,
             format!("expected `&Bench`, found `{found}`\nhelp: the parameter is the bench: `bench: &Bench`"),
         )),
     }

@@ -11,11 +11,12 @@
 //! ```
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ItemFn, Lit, Meta};
 
 use crate::args;
-use crate::check::{check_attributes, check_signature};
+use crate::check::{check_attributes, check_signature, is_rejected};
 
 /// The whole attribute: on any error, the compile errors plus the function unchanged (so
 /// IDEs keep resolving it).
@@ -35,6 +36,9 @@ pub(crate) fn recorded_test(args: TokenStream, item: TokenStream) -> TokenStream
     check_attributes(&item_fn.attrs, &mut errors);
     check_signature(&item_fn, &mut errors);
     if !errors.is_empty() {
+        // Keep the function for the IDE, without the attributes that caused errors.
+        let mut item_fn = item_fn;
+        item_fn.attrs.retain(|attr| !is_rejected(attr));
         return with_errors(errors, quote!(#[allow(dead_code)] #item_fn));
     }
     expand(&args, item_fn)
@@ -126,6 +130,14 @@ fn expand(args: &args::Args, mut item_fn: ItemFn) -> TokenStream {
     let session = option_str(args.session.as_ref().map(|s| s.value()));
     let bench = option_str(args.bench.as_ref().map(|s| s.value()));
     let krate = quote!(::replay_harness::__private);
+    // A return type that is not `()`/`Result<(), E>` is reported on the return type.
+    let return_span = match &item_fn.sig.output {
+        syn::ReturnType::Type(_, ty) => ty.span(),
+        syn::ReturnType::Default => name.span(),
+    };
+    let into_result = quote_spanned!(return_span=>
+        #krate::TestReturn::into_test_result(#body_ident(bench).await)
+    );
 
     quote! {
         #(#cfg)*
@@ -166,7 +178,7 @@ fn expand(args: &args::Args, mut item_fn: ItemFn) -> TokenStream {
                             DescribeDebug as _, DescribeDisplay as _, DescribeDynError as _,
                             DescribeError as _,
                         };
-                        match #krate::TestReturn::into_test_result(#body_ident(bench).await) {
+                        match #into_result {
                             ::core::result::Result::Ok(()) => ::core::result::Result::Ok(()),
                             ::core::result::Result::Err(error) => ::core::result::Result::Err(
                                 (&&&&#krate::Describe(&error)).describe(),
