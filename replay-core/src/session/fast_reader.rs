@@ -22,15 +22,15 @@
 //!
 //! Values are plain scalars on one line, single-quoted (`''`) or double-quoted (all YAML
 //! escapes) scalars on one line, or literal block scalars. Whole-line comments, blank lines
-//! and one leading `---` are skipped.
+//! and one leading `---` are skipped. Lines end with `\n` or `\r\n`.
 //!
 //! # What it hands to `yaml_serde`
 //!
 //! Flow collections, anchors, aliases, tags, folded (`>`) block scalars, multi-line plain or
 //! quoted scalars, comments after values, complex (`?`) keys, unknown or duplicate keys,
 //! quoted field names, empty logs, timestamps that are not plain numbers, more than one
-//! document, tabs, carriage returns, a byte order mark, control characters and the Unicode
-//! line separators (NEL, U+2028, U+2029) anywhere in the text.
+//! document, tabs, carriage returns outside `\r\n`, a byte order mark, control characters
+//! and the Unicode line separators (NEL, U+2028, U+2029) anywhere in the text.
 
 use std::borrow::Cow;
 
@@ -73,41 +73,65 @@ pub fn read(text: &str) -> Option<Session> {
     Some(Session { instruments })
 }
 
-/// Whether every character is one the reader handles: printable ASCII, `\n`, and printable
+/// Whether every character is one the reader handles: printable ASCII, `\n`, `\r\n`, printable
 /// non-ASCII characters other than NEL, U+2028, U+2029, U+FEFF, U+FFFE and U+FFFF (line breaks
 /// or markers to libyaml) and the C1 controls (refused by libyaml). The input is valid UTF-8,
 /// so checking lead bytes is enough.
 fn charset_is_plain(bytes: &[u8]) -> bool {
+    const CHUNK: usize = 64;
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        if b < 0x80 {
-            if (b < 0x20 && b != b'\n') || b == 0x7f {
-                return false;
+        // Chunks of printable ASCII and `\n` are checked without branches (vectorised);
+        // a chunk with anything else, character by character.
+        if let Some(chunk) = bytes.get(i..i + CHUNK) {
+            let plain = chunk.iter().fold(true, |plain, &b| {
+                plain & ((b >= 0x20) | (b == b'\n')) & (b < 0x7f)
+            });
+            if plain {
+                i += CHUNK;
+                continue;
             }
-            i += 1;
-            continue;
         }
-        let next = bytes.get(i + 1).copied().unwrap_or(0);
-        let next2 = bytes.get(i + 2).copied().unwrap_or(0);
-        match b {
-            // U+0080..=U+009F
-            0xc2 if next < 0xa0 => return false,
-            // U+2028, U+2029
-            0xe2 if next == 0x80 && (next2 == 0xa8 || next2 == 0xa9) => return false,
-            // U+FEFF
-            0xef if next == 0xbb && next2 == 0xbf => return false,
-            // U+FFFE, U+FFFF
-            0xef if next == 0xbf && (next2 == 0xbe || next2 == 0xbf) => return false,
-            _ => {}
+        let end = (i + CHUNK).min(bytes.len());
+        while i < end {
+            match char_width(bytes, i) {
+                Some(width) => i += width,
+                None => return false,
+            }
         }
-        i += match b {
-            0xc0..=0xdf => 2,
-            0xe0..=0xef => 3,
-            _ => 4,
-        };
     }
     true
+}
+
+/// The width of the character starting at `i`, or `None` if the reader refuses it.
+fn char_width(bytes: &[u8], i: usize) -> Option<usize> {
+    let b = bytes[i];
+    if b < 0x80 {
+        let crlf = b == b'\r' && bytes.get(i + 1) == Some(&b'\n');
+        let refused = (b < 0x20 && b != b'\n' && !crlf) || b == 0x7f;
+        return (!refused).then_some(1);
+    }
+    let next = bytes.get(i + 1).copied().unwrap_or(0);
+    let next2 = bytes.get(i + 2).copied().unwrap_or(0);
+    let refused = match b {
+        // U+0080..=U+009F
+        0xc2 => next < 0xa0,
+        // U+2028, U+2029
+        0xe2 => next == 0x80 && (next2 == 0xa8 || next2 == 0xa9),
+        // U+FEFF, U+FFFE, U+FFFF
+        0xef => {
+            (next == 0xbb && next2 == 0xbf) || (next == 0xbf && (next2 == 0xbe || next2 == 0xbf))
+        }
+        _ => false,
+    };
+    if refused {
+        return None;
+    }
+    Some(match b {
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        _ => 4,
+    })
 }
 
 /// One line of the input.
@@ -140,6 +164,8 @@ impl<'a> Lines<'a> {
             }
             None => (std::mem::take(&mut self.rest), false),
         };
+        // libyaml reads `\r\n` as one line break, also inside block scalars.
+        let line = line.strip_suffix('\r').unwrap_or(line);
         let body = line.trim_start_matches(' ');
         Some(Line {
             indent: line.len() - body.len(),
@@ -757,7 +783,8 @@ mod tests {
             "psu:\n  log:\n  - command: x\n",
             "psu:\n  log:\n  - type: query\n---\nother:\n  log: []\n",
             "psu:\n  log:\n  - type:\tquery\n",
-            "psu:\r\n  log:\r\n  - type: query\r\n",
+            "psu:\r  log:\r  - type: query\r",
+            "psu:\n  log:\n  - type: query\n    command: a\rb\n",
             "\u{feff}psu:\n  log:\n  - type: query\n",
             "psu:\n  log:\n  - type: query\npsu:\n  log:\n  - type: write\n",
             "? psu\n: log:\n  - type: query\n",
