@@ -285,9 +285,9 @@ enum Mutation {
 }
 
 const INSERTS: &[&str] = &[
-    " ", "  ", "\n", "\n\n", ":", ": ", "-", "- ", "#", " #", "'", "\"", "''", "|", "|-", ">",
-    "&a ", "*a", "!!str ", "{", "[", "?", "\\", "\t", "\r", "0", ".", "e", "x", "~", "null",
-    "---\n", "...\n", "# note\n", "\u{2028}", "\u{feff}", "é",
+    "\r", "\r\n", " ", "  ", "\n", "\n\n", ":", ": ", "-", "- ", "#", " #", "'", "\"", "''", "|",
+    "|-", ">", "&a ", "*a", "!!str ", "{", "[", "?", "\\", "\t", "\r", "0", ".", "e", "x", "~",
+    "null", "---\n", "...\n", "# note\n", "\u{2028}", "\u{feff}", "é",
 ];
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -374,6 +374,12 @@ proptest! {
         prop_assert_eq!(general.as_ref(), Some(&session), "yaml_serde:\n{}", text);
         let fast = fast_read(&text);
         prop_assert_eq!(fast.as_ref(), Some(&session), "fast path:\n{}", text);
+        // The same file with Windows line ends (git `autocrlf`, Python on Windows).
+        let crlf = text.replace('\n', "\r\n");
+        let general = yaml_serde_read(Path::new("session.yaml"), &crlf).ok();
+        prop_assert_eq!(general.as_ref(), Some(&session), "yaml_serde, CRLF:\n{}", crlf);
+        let fast = fast_read(&crlf);
+        prop_assert_eq!(fast.as_ref(), Some(&session), "fast path, CRLF:\n{}", crlf);
     }
 
     /// Whatever the model holds, the two readers never disagree on the rendered text.
@@ -473,6 +479,8 @@ fn layouts_by_hand() {
         "# recorded by hand\npsu:\n  log:\n  # first\n  - type: write\n\n    command: OUTP ON\n  profile: p\n",
         // One leading document marker, empty values, no final newline.
         "---\npsu:\n  profile:\n  log:\n  - type: read\n    response:\n    timestamp: 3",
+        // Windows line ends.
+        "psu:\r\n  log:\r\n  - type: query\r\n    command: |-\r\n      a\r\n\r\n      b\r\n",
         // Quoted aliases.
         "'*odd: alias':\n  log:\n  - type: query\n\"tab\\there\":\n  log:\n  - type: query\n",
     ];
@@ -489,7 +497,7 @@ fn layouts_by_hand() {
         "psu:\n  log:\n  - type: query\n    command: two\n      lines\n",
         "psu:\n  log:\n  - type: query\n...\n",
         "psu:\n  log:\n  - type: query\n---\nx:\n  log:\n  - type: query\n",
-        "psu:\r\n  log:\r\n  - type: query\r\n",
+        "psu:\r  log:\r  - type: query\r",
         "psu:\n\tlog:\n",
         "{}\n",
         "~\n",
@@ -500,4 +508,43 @@ fn layouts_by_hand() {
             "took the fast path, expected yaml_serde:\n{text}"
         );
     }
+}
+
+fn fixture(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/pyyaml")
+        .join(name);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("failed to read `{}`: {e}", path.display()))
+}
+
+/// Texts PyYAML wrote (`tests/fixtures/pyyaml/generate.py`): PyTestLab's own settings
+/// (width 80, so long scalars are folded over lines; non-ASCII escaped) and two other
+/// layouts. The readers agree on every one, and the ones without folded or multi-line
+/// scalars take the fast path.
+#[test]
+fn texts_written_by_pyyaml() {
+    for name in [
+        "pytestlab_writer.yaml",
+        "unicode_indent4.yaml",
+        "indented_sequences.yaml",
+    ] {
+        let text = fixture(name);
+        assert!(general(&text).is_some(), "yaml_serde reads `{name}`");
+        assert_agree(&text);
+    }
+    let texts: Vec<String> =
+        serde_json::from_str(&fixture("texts.json")).expect("texts.json is a list of strings");
+    let mut fast = 0;
+    for text in &texts {
+        if assert_agree(text).is_some() {
+            fast += 1;
+        }
+    }
+    eprintln!("{fast} of {} PyYAML texts took the fast path", texts.len());
+    assert!(
+        fast * 4 >= texts.len() * 3,
+        "only {fast} of {} PyYAML texts took the fast path",
+        texts.len()
+    );
 }
