@@ -70,11 +70,15 @@ fn replay(path: &std::path::Path, count: usize) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("failed to start tokio: {e}"))?;
+    let cpu_before = cpu_seconds();
     let start = Instant::now();
     let bytes = runtime
         .block_on(workload::replay(path, &steps))
         .map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
+    let cpu = cpu_seconds()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     let show = |kib: Option<u64>| {
         kib.map_or_else(
             || "unknown".to_owned(),
@@ -82,9 +86,10 @@ fn replay(path: &std::path::Path, count: usize) -> Result<(), String> {
         )
     };
     println!(
-        "load + replay of {} interactions ({bytes} response bytes) + finish: {:.1} ms",
+        "load + replay of {} interactions ({bytes} response bytes) + finish: {:.1} ms wall, {} CPU",
         steps.len(),
-        elapsed.as_secs_f64() * 1e3
+        elapsed.as_secs_f64() * 1e3,
+        cpu.map_or_else(|| "unknown".to_owned(), |s| format!("{:.0} ms", s * 1e3)),
     );
     println!(
         "peak RSS (VmHWM) of the whole process: {} ({} before loading, with the test's calls built)",
@@ -99,4 +104,15 @@ fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// User + system CPU time of the process in seconds, from `/proc/self/stat` (clock ticks of
+/// 1/100 s, Linux's `USER_HZ`).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
 }
