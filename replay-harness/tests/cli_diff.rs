@@ -147,3 +147,33 @@ fn mixed_kinds_and_bad_files_exit_2() {
         stderr(&out)
     );
 }
+
+#[test]
+fn colour_follows_clicolor_force_and_no_color() {
+    let dir = tempfile::tempdir().unwrap();
+    trading(dir.path(), "a.json");
+    write_recording(
+        dir.path(),
+        "b.json",
+        "b",
+        "2025-10-17T10:00:00+00:00",
+        &[(0, "Other", "s", "1")],
+    );
+    let run = |force: &str, no_color: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_replay"))
+            .args(["diff", "a.json", "b.json"])
+            .current_dir(dir.path())
+            .env("CLICOLOR_FORCE", force)
+            .env("NO_COLOR", no_color)
+            .output()
+            .unwrap()
+    };
+    // Not a terminal: plain unless forced; NO_COLOR wins over CLICOLOR_FORCE.
+    assert!(!stdout(&run("", "")).contains('\x1b'));
+    let forced = stdout(&run("1", ""));
+    assert!(
+        forced.contains("\x1b[31m-") && forced.contains("\x1b[32m+"),
+        "{forced}"
+    );
+    assert!(!stdout(&run("1", "1")).contains('\x1b'));
+}

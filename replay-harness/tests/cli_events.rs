@@ -315,7 +315,7 @@ fn errors_name_the_file_and_position_and_exit_2() {
     let out = replay(dir.path(), &["play", "missing.json"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("recording `missing.json` does not exist"),
+        stderr(&out).contains("`missing.json` does not exist"),
         "{}",
         stderr(&out)
     );
@@ -341,5 +341,26 @@ fn help_covers_every_command() {
         let out = replay(dir.path(), &[command, "--help"]);
         assert!(out.status.success(), "{command}");
         assert!(stdout(&out).contains("Usage: replay"), "{command}");
+    }
+}
+
+#[test]
+fn recording_commands_refuse_cassettes_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    cassette(dir.path(), "c.yaml", "1");
+    trading(dir.path(), "t.json");
+    for args in [
+        vec!["timeline", "c.yaml"],
+        vec!["play", "c.yaml"],
+        vec!["filter", "c.yaml", "--event", "*", "-o", "x.json"],
+        vec!["merge", "t.json", "c.yaml", "-o", "x.json"],
+    ] {
+        let out = replay(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("`c.yaml` is an instrument cassette"),
+            "{args:?}: {err}"
+        );
     }
 }

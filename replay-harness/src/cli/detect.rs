@@ -47,3 +47,16 @@ pub(crate) fn detect(path: &Path) -> CliResult<Kind> {
         FileKind::Other => Kind::Cassette,
     })
 }
+
+/// Fails with a clear message unless `path` is an event recording (for the commands that
+/// only read recordings).
+pub(crate) fn require_events(path: &Path, command: &str) -> CliResult<()> {
+    match detect(path)? {
+        Kind::Events(_) => Ok(()),
+        Kind::Cassette => Err(CliError::new(format!(
+            "`replay {command}` reads event recordings (`.json`, `.jsonl`), and `{}` is an instrument cassette\n\
+             use `replay info` or `replay diff` for cassettes",
+            path.display()
+        ))),
+    }
+}

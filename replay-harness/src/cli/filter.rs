@@ -32,6 +32,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> CliResult {
+    super::detect::require_events(&args.file, "filter")?;
     if args.events.is_empty() && args.sources.is_empty() {
         return Err(CliError::new(
             "nothing to filter by: give `--event GLOB` and/or `--source GLOB`",

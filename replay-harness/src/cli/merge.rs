@@ -40,6 +40,7 @@ enum Align {
 pub(crate) fn run(args: Args) -> CliResult {
     let mut recordings = Vec::with_capacity(args.files.len());
     for file in &args.files {
+        super::detect::require_events(file, "merge")?;
         recordings.push(Recording::load(file)?);
     }
     let align = match args.align {

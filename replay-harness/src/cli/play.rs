@@ -38,6 +38,7 @@ fn parse_speed(s: &str) -> Result<Speed, String> {
 }
 
 pub(crate) fn run(args: Args) -> CliResult {
+    super::detect::require_events(&args.file, "play")?;
     let filter = EventFilter::names(&args.events)?.sources(&args.sources)?;
     let mut replayer = EventReplayer::open(&args.file)?
         .speed(args.speed)

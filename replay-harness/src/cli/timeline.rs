@@ -31,6 +31,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> CliResult {
+    super::detect::require_events(&args.file, "timeline")?;
     let filter = EventFilter::names(&args.events)?.sources(&args.sources)?;
     let mut stream = EventStream::open(&args.file)?;
     let timeline = timeline(&mut stream, &filter, Some(args.max_events))?;
