@@ -52,30 +52,45 @@ pub struct Summary {
 /// Summarises the remaining events of `stream` (streamed: bounded memory for JSON Lines).
 pub fn summarize(stream: &mut EventStream) -> Result<Summary> {
     let header = stream.header().clone();
-    let mut names: HashMap<String, usize> = HashMap::new();
-    let mut sources: HashMap<String, usize> = HashMap::new();
-    let mut total = 0;
-    let mut first = None;
-    let mut last = None;
+    let mut counter = Counter::default();
     stream.for_each_ref(|event| {
-        total += 1;
-        bump(&mut names, &event.event_name);
-        bump(&mut sources, &event.source);
-        let offset = event.offset_ms();
-        first.get_or_insert(offset);
-        last = Some(offset);
+        counter.add(event);
         Ok(ControlFlow::Continue(()))
     })?;
-    Ok(Summary {
-        session_name: header.session_name,
-        start_time: header.start_time,
-        duration_ms: header.duration_ms,
-        total_events: total,
-        first_offset_ms: first,
-        last_offset_ms: last,
-        events: ranked(names),
-        sources: ranked(sources),
-    })
+    Ok(counter.finish(header))
+}
+
+#[derive(Default)]
+struct Counter {
+    names: HashMap<String, usize>,
+    sources: HashMap<String, usize>,
+    total: usize,
+    first: Option<f64>,
+    last: Option<f64>,
+}
+
+impl Counter {
+    fn add(&mut self, event: &EventRef<'_>) {
+        self.total += 1;
+        bump(&mut self.names, &event.event_name);
+        bump(&mut self.sources, &event.source);
+        let offset = event.offset_ms();
+        self.first.get_or_insert(offset);
+        self.last = Some(offset);
+    }
+
+    fn finish(self, header: super::Header) -> Summary {
+        Summary {
+            session_name: header.session_name,
+            start_time: header.start_time,
+            duration_ms: header.duration_ms,
+            total_events: self.total,
+            first_offset_ms: self.first,
+            last_offset_ms: self.last,
+            events: ranked(self.names),
+            sources: ranked(self.sources),
+        }
+    }
 }
 
 fn bump(counts: &mut HashMap<String, usize>, key: &str) {
@@ -100,11 +115,11 @@ pub(crate) fn ranked(counts: HashMap<String, usize>) -> Vec<NameCount> {
 impl Recording {
     /// The summary of this recording (see [`summarize`]).
     pub fn summary(&self) -> Summary {
-        let mut stream = EventStream::from_recording(self.clone());
-        match summarize(&mut stream) {
-            Ok(summary) => summary,
-            Err(e) => unreachable!("summarising events in memory cannot fail: {e}"),
+        let mut counter = Counter::default();
+        for event in &self.events {
+            counter.add(&event.as_ref());
         }
+        counter.finish(self.header())
     }
 
     /// The events `filter` keeps, as a new recording with the same header; every event
