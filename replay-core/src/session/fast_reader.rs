@@ -20,17 +20,19 @@
 //!     timestamp: 0.0011925   # a plain float
 //! ```
 //!
-//! Values are plain scalars on one line, single-quoted (`''`) or double-quoted (all YAML
-//! escapes) scalars on one line, or literal block scalars. Whole-line comments, blank lines
-//! and one leading `---` are skipped. Lines end with `\n` or `\r\n`.
+//! Values are plain, single-quoted (`''`) or double-quoted (all YAML escapes) scalars, on one
+//! line or folded over more indented lines as PyYAML writes long ones (`\` continuations
+//! included), or literal block scalars. Whole-line comments, blank lines and one leading
+//! `---` are skipped. Lines end with `\n` or `\r\n`.
 //!
 //! # What it hands to `yaml_serde`
 //!
-//! Flow collections, anchors, aliases, tags, folded (`>`) block scalars, multi-line plain or
-//! quoted scalars, comments after values, complex (`?`) keys, unknown or duplicate keys,
-//! quoted field names, empty logs, timestamps that are not plain numbers, more than one
-//! document, tabs, carriage returns outside `\r\n`, a byte order mark, control characters
-//! and the Unicode line separators (NEL, U+2028, U+2029) anywhere in the text.
+//! Flow collections, anchors, aliases, tags, folded (`>`) block scalars, values that start on
+//! the line after their key, comments after values or inside a folded scalar, complex (`?`)
+//! keys, unknown or duplicate keys, quoted field names, empty logs, timestamps that are not
+//! plain numbers, more than one document, tabs, carriage returns outside `\r\n`, a byte
+//! order mark, control characters and the Unicode line separators (NEL, U+2028, U+2029)
+//! anywhere in the text.
 
 use std::borrow::Cow;
 
@@ -188,7 +190,7 @@ impl<'a> Lines<'a> {
 /// A scalar as written in the file: its style decides how `yaml_serde` resolves it.
 enum Scalar<'a> {
     /// A plain scalar (also an absent value: `key:` at the end of a line).
-    Plain(&'a str),
+    Plain(Cow<'a, str>),
     /// A quoted or block scalar: always a string.
     Quoted(Cow<'a, str>),
 }
@@ -196,23 +198,21 @@ enum Scalar<'a> {
 impl<'a> Scalar<'a> {
     fn as_str(&self) -> &str {
         match self {
-            Scalar::Plain(text) => text,
-            Scalar::Quoted(text) => text,
+            Scalar::Plain(text) | Scalar::Quoted(text) => text,
         }
     }
 
     /// A `String` field: `yaml_serde` takes any scalar's text as it is.
     fn into_string(self) -> String {
         match self {
-            Scalar::Plain(text) => text.to_owned(),
-            Scalar::Quoted(text) => text.into_owned(),
+            Scalar::Plain(text) | Scalar::Quoted(text) => text.into_owned(),
         }
     }
 
     /// An `Option<String>` field: an empty or `null`-like plain scalar is `None`.
     fn into_option(self) -> Option<String> {
         match self {
-            Scalar::Plain("" | "null" | "Null" | "NULL" | "~") => None,
+            Scalar::Plain(text) if matches!(&*text, "" | "null" | "Null" | "NULL" | "~") => None,
             other => Some(other.into_string()),
         }
     }
@@ -407,14 +407,117 @@ impl<'a> Parser<'a> {
     fn value(&mut self, rest: &'a str, indent: usize) -> Option<Scalar<'a>> {
         let text = rest.trim_start_matches(' ');
         let scalar = match text.as_bytes().first() {
-            None => Scalar::Plain(""),
-            Some(b'\'') => Scalar::Quoted(single_quoted(text)?),
-            Some(b'"') => Scalar::Quoted(double_quoted(text)?),
+            None => Scalar::Plain(Cow::Borrowed("")),
+            Some(b'\'') => match single_quoted(text) {
+                Some(value) => Scalar::Quoted(value),
+                None => Scalar::Quoted(Cow::Owned(self.multiline_quoted(text, indent)?)),
+            },
+            Some(b'"') => match double_quoted(text) {
+                Some(value) => Scalar::Quoted(value),
+                None => Scalar::Quoted(Cow::Owned(self.multiline_quoted(text, indent)?)),
+            },
             Some(b'|') => return self.literal(text, indent).map(Scalar::Quoted),
-            Some(_) => Scalar::Plain(plain(text)?),
+            Some(_) => Scalar::Plain(self.plain_lines(plain(text)?, indent)?),
         };
         self.advance();
         Some(scalar)
+    }
+
+    /// A plain scalar that starts with `first` on the line of a key at `indent`, folded
+    /// with the more indented lines that continue it (PyYAML breaks long ones at 80
+    /// columns): a line break becomes a space, `n` blank lines become `n` line breaks.
+    fn plain_lines(&mut self, first: &'a str, indent: usize) -> Option<Cow<'a, str>> {
+        let mut value = Cow::Borrowed(first);
+        loop {
+            let before = self.lines;
+            let mut breaks = 0usize;
+            let line = loop {
+                match self.lines.next_raw() {
+                    Some(line) if line.body.is_empty() => breaks += 1,
+                    other => break other,
+                }
+            };
+            let Some(line) = line.filter(|line| line.indent > indent) else {
+                self.lines = before;
+                return Some(value);
+            };
+            if line.body.starts_with('#') {
+                // A comment ends the scalar; what follows it is not ours to guess.
+                return None;
+            }
+            let text = continued_plain(line.body)?;
+            let value = value.to_mut();
+            fold(value, breaks, false);
+            value.push_str(text);
+        }
+    }
+
+    /// A quoted scalar (`text` starts with its quote) that does not end on the line of its key
+    /// at `indent`: libyaml's flow folding, with `\` line continuations in double quotes.
+    fn multiline_quoted(&mut self, text: &'a str, indent: usize) -> Option<String> {
+        let quote = text.as_bytes()[0];
+        let mut value = String::new();
+        let mut line = &text[1..];
+        loop {
+            let bytes = line.as_bytes();
+            // Where the spaces at the end of `value` began, if they are raw spaces of this
+            // line (escaped ones are content); they are dropped at a line break.
+            let mut spaces_from: Option<usize> = None;
+            let mut escaped_break = false;
+            let mut i = 0;
+            while i < bytes.len() {
+                let b = bytes[i];
+                if b == quote {
+                    if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                        value.push('\'');
+                        spaces_from = None;
+                        i += 2;
+                        continue;
+                    }
+                    if !line[i + 1..].bytes().all(|b| b == b' ') {
+                        return None;
+                    }
+                    return Some(value);
+                }
+                if quote == b'"' && b == b'\\' {
+                    if i + 1 == bytes.len() {
+                        escaped_break = true;
+                        break;
+                    }
+                    let (decoded, used) = escape(bytes, i + 1)?;
+                    value.push(decoded);
+                    spaces_from = None;
+                    i += 1 + used;
+                    continue;
+                }
+                if b == b' ' {
+                    spaces_from.get_or_insert(value.len());
+                    value.push(' ');
+                    i += 1;
+                    continue;
+                }
+                let width = line[i..].chars().next()?.len_utf8();
+                value.push_str(&line[i..i + width]);
+                spaces_from = None;
+                i += width;
+            }
+            if let Some(from) = spaces_from.filter(|_| !escaped_break) {
+                value.truncate(from);
+            }
+            let mut breaks = 0usize;
+            let next = loop {
+                let next = self.lines.next_raw()?;
+                if !next.body.is_empty() {
+                    break next;
+                }
+                breaks += 1;
+            };
+            if next.indent <= indent {
+                return None;
+            }
+            fold(&mut value, breaks, escaped_break);
+            line = next.body;
+        }
     }
 
     /// A literal block scalar (`header` is `|` and its indicators) of a key at `indent`.
@@ -629,46 +732,78 @@ fn double_quoted_prefix(text: &str) -> Option<(Cow<'_, str>, usize)> {
         if bytes[next] == b'"' {
             return Some((Cow::Owned(value), next + 2));
         }
-        let escape = *bytes.get(next + 1)?;
-        i = next + 2;
-        let decoded = match escape {
-            b'0' => '\0',
-            b'a' => '\x07',
-            b'b' => '\x08',
-            b't' => '\t',
-            b'n' => '\n',
-            b'v' => '\x0b',
-            b'f' => '\x0c',
-            b'r' => '\r',
-            b'e' => '\x1b',
-            b' ' => ' ',
-            b'"' => '"',
-            b'/' => '/',
-            b'\\' => '\\',
-            b'N' => '\u{85}',
-            b'_' => '\u{a0}',
-            b'L' => '\u{2028}',
-            b'P' => '\u{2029}',
-            b'x' | b'u' | b'U' => {
-                let digits = match escape {
-                    b'x' => 2,
-                    b'u' => 4,
-                    _ => 8,
-                };
-                let hex = bytes.get(i..i + digits)?;
-                if !hex.iter().all(u8::is_ascii_hexdigit) {
-                    return None;
-                }
-                i += digits;
-                let code = hex.iter().fold(0u32, |code, &b| {
-                    (code << 4) | (b as char).to_digit(16).unwrap_or(0)
-                });
-                char::from_u32(code)?
-            }
-            _ => return None,
-        };
+        let (decoded, used) = escape(bytes, next + 1)?;
         value.push(decoded);
+        i = next + 1 + used;
     }
+}
+
+/// The character a double-quoted escape stands for (`bytes[at]` is the byte after the
+/// backslash) and how many bytes the escape uses after the backslash; `None` for an escape
+/// libyaml refuses (unknown letter, bad hex digits, surrogates, beyond U+10FFFF) or a line
+/// continuation.
+fn escape(bytes: &[u8], at: usize) -> Option<(char, usize)> {
+    let decoded = match *bytes.get(at)? {
+        b'0' => '\0',
+        b'a' => '\x07',
+        b'b' => '\x08',
+        b't' => '\t',
+        b'n' => '\n',
+        b'v' => '\x0b',
+        b'f' => '\x0c',
+        b'r' => '\r',
+        b'e' => '\x1b',
+        b' ' => ' ',
+        b'"' => '"',
+        b'/' => '/',
+        b'\\' => '\\',
+        b'N' => '\u{85}',
+        b'_' => '\u{a0}',
+        b'L' => '\u{2028}',
+        b'P' => '\u{2029}',
+        letter @ (b'x' | b'u' | b'U') => {
+            let digits = match letter {
+                b'x' => 2,
+                b'u' => 4,
+                _ => 8,
+            };
+            let hex = bytes.get(at + 1..at + 1 + digits)?;
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            let code = hex.iter().fold(0u32, |code, &b| {
+                (code << 4) | (b as char).to_digit(16).unwrap_or(0)
+            });
+            return Some((char::from_u32(code)?, 1 + digits));
+        }
+        _ => return None,
+    };
+    Some((decoded, 1))
+}
+
+/// Joins a continuation line to a folded flow scalar after `breaks` blank lines: one line
+/// break folds to a space, `n` blank lines to `n` line breaks; after a `\` continuation, only
+/// the blank lines count.
+fn fold(value: &mut String, breaks: usize, escaped_break: bool) {
+    if breaks == 0 && !escaped_break {
+        value.push(' ');
+    }
+    value.extend(std::iter::repeat_n('\n', breaks));
+}
+
+/// A continuation line of a plain scalar (after its indentation), trailing spaces removed;
+/// `None` if it holds what would end the scalar (`: `, ` #`) or a final `:`.
+fn continued_plain(text: &str) -> Option<&str> {
+    let text = text.trim_end_matches(' ');
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b':' if bytes.get(i + 1).is_none_or(|&b| b == b' ') => return None,
+            b'#' if i > 0 && bytes[i - 1] == b' ' => return None,
+            _ => {}
+        }
+    }
+    Some(text)
 }
 
 #[cfg(test)]
@@ -765,6 +900,21 @@ mod tests {
     }
 
     #[test]
+    fn folds_multi_line_flow_scalars() {
+        let i = one(&entry(
+            "    command: a long\n      plain  \n\n      scalar - x\n    response: 'it''s\n      folded\n\n\n      '\n",
+        ))
+        .expect("fast path");
+        assert_eq!(i.command, "a long plain\nscalar - x");
+        assert_eq!(i.response.as_deref(), Some("it's folded\n\n"));
+        let i = one(&entry(
+            "    command: \"caf\\xE9 a long double\\\n      \\ quoted \\\n\n      line \n      end\"\n",
+        ))
+        .expect("fast path");
+        assert_eq!(i.command, "caf\u{e9} a long double quoted \nline end");
+    }
+
+    #[test]
     fn bails_on_what_it_does_not_understand() {
         for text in [
             "",
@@ -775,7 +925,10 @@ mod tests {
             "psu:\n  log:\n  - type: query\n    command: x # comment\n",
             "psu:\n  log:\n  - type: query\n    command: a: b\n",
             "psu:\n  log:\n  - type: query\n    command: >\n      folded\n",
-            "psu:\n  log:\n  - type: query\n    command: x\n      continued\n",
+            "psu:\n  log:\n  - type: query\n    command: x\n      # comment\n      continued\n",
+            "psu:\n  log:\n  - type: query\n    command: x\n      continued: no\n",
+            "psu:\n  log:\n  - type: query\n    command: 'x\n    continued'\n",
+            "psu:\n  log:\n  - type: query\n    command: \"x\n",
             "psu:\n  log:\n  - type: query\n    timestamp: '1.0'\n",
             "psu:\n  log:\n  - type: query\n    timestamp: .inf\n",
             "psu:\n  log:\n  - type: query\n    extra: 1\n",
