@@ -285,9 +285,48 @@ enum Mutation {
 }
 
 const INSERTS: &[&str] = &[
-    "\r", "\r\n", " ", "  ", "\n", "\n\n", ":", ": ", "-", "- ", "#", " #", "'", "\"", "''", "|",
-    "|-", ">", "&a ", "*a", "!!str ", "{", "[", "?", "\\", "\t", "\r", "0", ".", "e", "x", "~",
-    "null", "---\n", "...\n", "# note\n", "\u{2028}", "\u{feff}", "é",
+    "\n      ",
+    "\\\n",
+    "\n\n      ",
+    "\r",
+    "\r\n",
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    ":",
+    ": ",
+    "-",
+    "- ",
+    "#",
+    " #",
+    "'",
+    "\"",
+    "''",
+    "|",
+    "|-",
+    ">",
+    "&a ",
+    "*a",
+    "!!str ",
+    "{",
+    "[",
+    "?",
+    "\\",
+    "\t",
+    "\r",
+    "0",
+    ".",
+    "e",
+    "x",
+    "~",
+    "null",
+    "---\n",
+    "...\n",
+    "# note\n",
+    "\u{2028}",
+    "\u{feff}",
+    "é",
 ];
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -406,6 +445,20 @@ proptest! {
             }
         }
     }
+
+    /// The same for texts PyYAML wrote (folded long scalars, other indentations).
+    #[test]
+    fn the_readers_agree_on_mutated_pyyaml_texts(
+        index in any::<prop::sample::Index>(),
+        mutations in prop::collection::vec(mutation(), 1..4),
+    ) {
+        let texts = pyyaml_texts();
+        let mut text = texts[index.index(texts.len())].clone();
+        for mutation in &mutations {
+            text = apply(&text, mutation);
+        }
+        assert_agree(&text);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -481,6 +534,8 @@ fn layouts_by_hand() {
         "---\npsu:\n  profile:\n  log:\n  - type: read\n    response:\n    timestamp: 3",
         // Windows line ends.
         "psu:\r\n  log:\r\n  - type: query\r\n    command: |-\r\n      a\r\n\r\n      b\r\n",
+        // Long scalars folded over lines, as PyYAML writes them at its default width.
+        "psu:\n  log:\n  - type: query\n    command: \"two\n      lines\"\n    response: two\n      lines\n",
         // Quoted aliases.
         "'*odd: alias':\n  log:\n  - type: query\n\"tab\\there\":\n  log:\n  - type: query\n",
     ];
@@ -493,8 +548,8 @@ fn layouts_by_hand() {
         "psu:\n  log:\n  - type: !!str query\n",
         "psu:\n  log:\n  - type: query\n    command: x  # trailing comment\n",
         "psu:\n  log:\n  - type: query\n    command: >-\n      folded\n",
-        "psu:\n  log:\n  - type: query\n    command: \"two\n      lines\"\n",
-        "psu:\n  log:\n  - type: query\n    command: two\n      lines\n",
+        "psu:\n  log:\n  - type: query\n    command:\n      next line\n",
+        "psu:\n  log:\n  - type: query\n    command: two\n      # comment\n      lines\n",
         "psu:\n  log:\n  - type: query\n...\n",
         "psu:\n  log:\n  - type: query\n---\nx:\n  log:\n  - type: query\n",
         "psu:\r  log:\r  - type: query\r",
@@ -508,6 +563,23 @@ fn layouts_by_hand() {
             "took the fast path, expected yaml_serde:\n{text}"
         );
     }
+}
+
+/// `tests/fixtures/pyyaml/texts.json` and the whole PyYAML files, loaded once.
+fn pyyaml_texts() -> &'static [String] {
+    static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    TEXTS.get_or_init(|| {
+        let mut texts: Vec<String> =
+            serde_json::from_str(&fixture("texts.json")).expect("texts.json is a list of strings");
+        for name in [
+            "pytestlab_writer.yaml",
+            "unicode_indent4.yaml",
+            "indented_sequences.yaml",
+        ] {
+            texts.push(fixture(name));
+        }
+        texts
+    })
 }
 
 fn fixture(name: &str) -> String {
