@@ -34,8 +34,8 @@
 //! `events[{timestamp_offset_ms, event_name, event_data, source}]`), keys in that order,
 //! indented like Python's `json.dump(…, indent=2)`; or JSON Lines (`.jsonl`): that header
 //! on the first line, then one event per line, read as a stream in bounded memory. The
-//! reader picks the format by extension. Event data is kept as written ([`RawValue`]
-//! (serde_json::value::RawValue)): numbers keep their digits (`67500.0` stays `67500.0`,
+//! reader picks the format by extension. Event data is kept as written
+//! ([`RawValue`](serde_json::value::RawValue)): numbers keep their digits (`67500.0` stays `67500.0`,
 //! `1e400` stays `1e400`), strings their escapes; only whitespace is laid out anew. Keys the
 //! model does not know are kept and written back after the known ones.
 //!
