@@ -133,6 +133,10 @@ pub(crate) fn chain(error: &(dyn StdError + 'static)) -> String {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::needless_borrow,
+    reason = "autoref specialization: the references select the description"
+)]
 mod tests {
     use super::*;
 

@@ -1,7 +1,5 @@
 //! The run mode from the environment: `RECORD` and `CI`.
 
-use replay_core::Error;
-
 /// What `RECORD` asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordMode {
@@ -17,17 +15,15 @@ pub enum RecordMode {
 pub const RECORD_VALUES: &str = "`0` (replay, the default), `1` or `all` (record every test), `missing` (record tests without a cassette)";
 
 impl RecordMode {
-    /// Parses the value of `RECORD` (`None` when unset).
-    pub fn parse(value: Option<&str>) -> Result<RecordMode, Error> {
+    /// Parses the value of `RECORD` (`None` when unset); the error lists the valid values.
+    pub fn parse(value: Option<&str>) -> Result<RecordMode, String> {
         match value {
             None | Some("" | "0") => Ok(RecordMode::Replay),
             Some("1" | "all") => Ok(RecordMode::All),
             Some("missing") => Ok(RecordMode::Missing),
-            Some(other) => Err(Error::Env {
-                name: "RECORD".to_owned(),
-                value: other.to_owned(),
-                expected: RECORD_VALUES.to_owned(),
-            }),
+            Some(other) => Err(format!(
+                "invalid value `{other}` for `RECORD`: expected one of {RECORD_VALUES}"
+            )),
         }
     }
 
@@ -88,7 +84,7 @@ mod tests {
 
     #[test]
     fn bad_record_value_lists_valid_ones() {
-        let err = RecordMode::parse(Some("yes")).unwrap_err().to_string();
+        let err = RecordMode::parse(Some("yes")).unwrap_err();
         assert!(err.starts_with("invalid value `yes` for `RECORD`"), "{err}");
         for valid in ["`0`", "`1`", "`all`", "`missing`"] {
             assert!(err.contains(valid), "{err}");

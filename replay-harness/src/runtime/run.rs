@@ -177,7 +177,7 @@ async fn run_async(def: &TestDef, options: &RunOptions) -> Outcome {
     };
     let mode = match RecordMode::parse(options.env.record.as_deref()) {
         Ok(mode) => mode,
-        Err(e) => return setup(e.to_string()),
+        Err(message) => return setup(message),
     };
     let paths = match TestPaths::resolve(def, &options.env) {
         Ok(paths) => paths,
@@ -289,10 +289,10 @@ async fn record(
     // Read the previous cassette before the new one replaces it, to show the drift.
     let previous = if existed {
         let path = paths.cassette.clone();
-        tokio::task::spawn_blocking(move || session::read_session(path))
+        tokio::task::spawn_blocking(move || session::read_session(path).ok())
             .await
             .ok()
-            .and_then(Result::ok)
+            .flatten()
     } else {
         None
     };
