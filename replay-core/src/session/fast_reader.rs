@@ -35,6 +35,7 @@
 //! anywhere in the text.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use super::model::{
     InstrumentLog, Interaction, InteractionKind, RecordedError, RecordedErrorKind, Session,
@@ -57,12 +58,13 @@ pub fn read(text: &str) -> Option<Session> {
         parser.advance();
     }
     let mut instruments: Vec<(String, InstrumentLog)> = Vec::new();
+    let mut aliases: HashSet<String> = HashSet::new();
     while let Some(line) = parser.current {
         if line.indent != 0 {
             return None;
         }
         let alias = alias_key(line.body)?;
-        if instruments.iter().any(|(known, _)| *known == alias) {
+        if !aliases.insert(alias.clone()) {
             return None;
         }
         parser.advance();
