@@ -226,22 +226,19 @@ fn missing_message(cassette: &Path, rerecord: &str, ci: bool) -> String {
 
 async fn replay(def: &TestDef, paths: &TestPaths, cassette: PathBuf) -> Outcome {
     let options = ReplayOptions::default().rerecord_command(paths.rerecord.clone());
-    // Open under the displayed name so reports show the short path; it resolves the same
-    // because the display base is the current directory.
-    let open_path = if cassette.is_relative() {
-        &cassette
-    } else {
-        &paths.cassette
-    };
-    let bench = match Bench::replay_with(open_path, options).await {
-        Ok(bench) => bench,
-        Err(e) => {
+    // Read the absolute path; reports name the cassette as people see it.
+    let path = paths.cassette.clone();
+    let session = match tokio::task::spawn_blocking(move || session::read_session(path)).await {
+        Ok(Ok(session)) => session,
+        Ok(Err(e)) => {
             return Outcome::Failed {
                 kind: FailureKind::Bench,
                 message: chain(&e),
             };
         }
+        Err(join) => std::panic::resume_unwind(join.into_panic()),
     };
+    let bench = Bench::replay_session(&cassette, session, options);
     match run_body(def, &bench).await {
         Err(payload) => Outcome::Panicked {
             payload,

@@ -1,0 +1,353 @@
+//! `#[recorded_test]` and its runtime in-process: the registered tests are run through
+//! `__private::run_test_with` against a package root in a temp dir and a small SCPI
+//! instrument on loopback TCP, and every outcome is checked.
+//!
+//! The functions below are `#[ignore]`d so that libtest does not run them on their own;
+//! they are still registered, which is what these tests use.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use replay_harness::__private::{
+    Env, FailureKind, Outcome, RunOptions, TESTS, TestDef, run_test_with,
+};
+use replay_harness::{Bench, recorded_test};
+
+#[recorded_test(session = "shared/talks.yaml")]
+#[ignore = "run by the tests below"]
+async fn talks(bench: &Bench) -> replay_harness::Result<()> {
+    let psu = bench.instrument("psu")?;
+    assert!(psu.query("*IDN?").await?.starts_with("ACME"));
+    psu.write("VOLT 5").await?;
+    psu.query("MEAS:VOLT?").await?;
+    Ok(())
+}
+
+#[recorded_test(session = "shared/talks.yaml")]
+#[ignore = "run by the tests below"]
+async fn talks_less(bench: &Bench) -> replay_harness::Result<()> {
+    bench.instrument("psu")?.query("*IDN?").await?;
+    Ok(())
+}
+
+#[recorded_test(session = "shared/talks.yaml")]
+#[ignore = "run by the tests below"]
+async fn talks_then_fails(bench: &Bench) -> replay_harness::Result<()> {
+    bench.instrument("psu")?.query("*IDN?").await?;
+    Err("own failure".into())
+}
+
+#[recorded_test(session = "shared/talks.yaml")]
+#[ignore = "run by the tests below"]
+async fn talks_then_panics(bench: &Bench) {
+    bench
+        .instrument("psu")
+        .unwrap()
+        .query("*IDN?")
+        .await
+        .unwrap();
+    panic!("the body panicked");
+}
+
+#[recorded_test(session = "shared/talks.yaml")]
+#[ignore = "run by the tests below"]
+async fn sends_another_command(bench: &Bench) -> Result<(), replay_harness::Error> {
+    bench.instrument("psu")?.query("*IDN?").await?;
+    bench.instrument("psu")?.write("VOLT 3").await?;
+    Ok(())
+}
+
+/// A one-instrument SCPI server: `*IDN?` and `MEAS:VOLT?` answer, everything else is a
+/// write. The reading is whatever `millivolts` holds.
+struct Instrument {
+    address: String,
+    millivolts: Arc<AtomicU32>,
+}
+
+fn instrument() -> Instrument {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let millivolts = Arc::new(AtomicU32::new(5000));
+    let reading = millivolts.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let reading = reading.clone();
+            std::thread::spawn(move || {
+                let mut writer = stream.try_clone().unwrap();
+                for line in BufReader::new(stream).lines() {
+                    let Ok(line) = line else { return };
+                    let answer = match line.trim() {
+                        "*IDN?" => "ACME,PSU-1,0001,1.0".to_owned(),
+                        "MEAS:VOLT?" => {
+                            format!("{:.3}", f64::from(reading.load(Ordering::SeqCst)) / 1000.0)
+                        }
+                        _ => continue,
+                    };
+                    if writer.write_all(format!("{answer}\n").as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Instrument {
+        address: format!("TCPIP0::127.0.0.1::{port}::SOCKET"),
+        millivolts,
+    }
+}
+
+/// A package root in a temp dir with a `bench.yaml` for `instrument`.
+struct Package {
+    dir: tempfile::TempDir,
+}
+
+impl Package {
+    fn new(instrument: &Instrument) -> Package {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("bench.yaml"),
+            format!(
+                "instruments:\n  psu:\n    address: \"{}\"\n",
+                instrument.address
+            ),
+        )
+        .unwrap();
+        // Stops the `.config/replay.toml` search here.
+        std::fs::write(dir.path().join("Cargo.lock"), "").unwrap();
+        Package { dir }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn cassette(&self) -> PathBuf {
+        self.root().join("sessions/shared/talks.yaml")
+    }
+
+    fn run(&self, name: &str, record: Option<&str>, ci: Option<&str>) -> Outcome {
+        let mut def: TestDef = *TESTS.iter().find(|t| t.name == name).unwrap();
+        def.manifest_dir = Box::leak(self.root().to_str().unwrap().to_owned().into_boxed_str());
+        let options = RunOptions {
+            env: Env {
+                record: record.map(str::to_owned),
+                ci: ci.map(str::to_owned),
+                bench: None,
+            },
+            display_base: Some(self.root().to_owned()),
+        };
+        run_test_with(&def, &options)
+    }
+}
+
+fn failure(outcome: Outcome) -> (FailureKind, String) {
+    match outcome {
+        Outcome::Failed { kind, message } => (kind, message),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn registration_describes_the_test() {
+    let def = TESTS.iter().find(|t| t.name == "talks").unwrap();
+    assert_eq!(def.module_path, "recorded_runtime");
+    assert_eq!(def.crate_name, "recorded_runtime");
+    assert_eq!(def.package, "replay-harness");
+    assert_eq!(def.session, Some("shared/talks.yaml"));
+    assert_eq!(def.bench, None);
+    assert!(def.file.ends_with("recorded_runtime.rs"), "{}", def.file);
+    assert!(def.ignored);
+    assert_eq!(def.ignore_reason, Some("run by the tests below"));
+    assert_eq!(
+        TESTS
+            .iter()
+            .filter(|t| t.module_path == "recorded_runtime")
+            .count(),
+        5
+    );
+}
+
+#[test]
+fn record_replay_and_rerecord_with_summary() {
+    let inst = instrument();
+    let pkg = Package::new(&inst);
+    match pkg.run("talks", Some("1"), None) {
+        Outcome::Recorded {
+            cassette,
+            changes,
+            summary,
+        } => {
+            assert_eq!(cassette, Path::new("sessions/shared/talks.yaml"));
+            assert_eq!(changes, None);
+            assert_eq!(
+                summary,
+                "recorded `sessions/shared/talks.yaml`: 3 interactions on 1 instrument"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(pkg.cassette().exists());
+    assert!(matches!(
+        pkg.run("talks", None, None),
+        Outcome::Replayed { .. }
+    ));
+
+    inst.millivolts.store(4200, Ordering::SeqCst);
+    match pkg.run("talks", Some("all"), None) {
+        Outcome::Recorded {
+            changes, summary, ..
+        } => {
+            let changes = changes.expect("a previous cassette");
+            assert!(changes.contains("1 response changed"), "{changes}");
+            assert!(
+                summary.starts_with("re-recorded `sessions/shared/talks.yaml`: "),
+                "{summary}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = std::fs::read_to_string(pkg.cassette()).unwrap();
+    assert!(text.contains("4.200"), "{text}");
+}
+
+#[test]
+fn failed_or_panicking_recording_leaves_the_cassette() {
+    let inst = instrument();
+    let pkg = Package::new(&inst);
+    assert!(pkg.run("talks", Some("1"), None).passed());
+    let before = std::fs::read(pkg.cassette()).unwrap();
+
+    let (kind, message) = failure(pkg.run("talks_then_fails", Some("1"), None));
+    assert_eq!(kind, FailureKind::Body);
+    assert!(message.starts_with("own failure"), "{message}");
+    assert!(
+        message.contains("the cassette `sessions/shared/talks.yaml` was left untouched"),
+        "{message}"
+    );
+    assert_eq!(std::fs::read(pkg.cassette()).unwrap(), before);
+
+    match pkg.run("talks_then_panics", Some("1"), None) {
+        Outcome::Panicked { payload, note } => {
+            assert_eq!(
+                replay_harness::__private::panic_message(&*payload),
+                "the body panicked"
+            );
+            assert!(note.contains("was left untouched"), "{note}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(std::fs::read(pkg.cassette()).unwrap(), before);
+}
+
+#[test]
+fn replay_failures_come_in_order() {
+    let inst = instrument();
+    let pkg = Package::new(&inst);
+    assert!(pkg.run("talks", Some("1"), None).passed());
+
+    // Unused interactions fail a test that otherwise passed ...
+    let (kind, message) = failure(pkg.run("talks_less", None, None));
+    assert_eq!(kind, FailureKind::Unused);
+    assert!(message.contains("MEAS:VOLT?"), "{message}");
+    assert!(
+        message.contains("RECORD=1 cargo test --test recorded_runtime talks_less"),
+        "{message}"
+    );
+
+    // ... but a test that failed reports its own failure.
+    let (kind, message) = failure(pkg.run("talks_then_fails", None, None));
+    assert_eq!(kind, FailureKind::Body);
+    assert_eq!(message, "own failure");
+
+    // A mismatch is the runtime's full message (Display), ending with the command.
+    let (kind, message) = failure(pkg.run("sends_another_command", None, None));
+    assert_eq!(kind, FailureKind::Body);
+    assert!(message.starts_with("replay mismatch on `psu`"), "{message}");
+    assert!(
+        message
+            .trim_end()
+            .ends_with("RECORD=1 cargo test --test recorded_runtime sends_another_command"),
+        "{message}"
+    );
+}
+
+#[test]
+fn missing_cassettes_and_modes() {
+    let inst = instrument();
+    let pkg = Package::new(&inst);
+    let (kind, message) = failure(pkg.run("talks", None, None));
+    assert_eq!(kind, FailureKind::MissingCassette);
+    assert!(
+        message.contains("`sessions/shared/talks.yaml` does not exist"),
+        "{message}"
+    );
+    assert!(
+        message.contains("    RECORD=1 cargo test --test recorded_runtime talks\n"),
+        "{message}"
+    );
+    let (_, message) = failure(pkg.run("talks", Some("0"), Some("true")));
+    assert!(message.contains("CI is set"), "{message}");
+    // `CI=false` is not CI.
+    let (_, message) = failure(pkg.run("talks", None, Some("false")));
+    assert!(!message.contains("CI is set"), "{message}");
+
+    let (kind, message) = failure(pkg.run("talks", Some("please"), None));
+    assert_eq!(kind, FailureKind::Setup);
+    assert!(
+        message.starts_with("invalid value `please` for `RECORD`"),
+        "{message}"
+    );
+    assert!(!pkg.cassette().exists());
+
+    // RECORD=missing records what is missing, under CI too, then replays it.
+    assert!(matches!(
+        pkg.run("talks", Some("missing"), Some("true")),
+        Outcome::Recorded { .. }
+    ));
+    let before = std::fs::read(pkg.cassette()).unwrap();
+    assert!(matches!(
+        pkg.run("talks", Some("missing"), None),
+        Outcome::Replayed { .. }
+    ));
+    assert_eq!(std::fs::read(pkg.cassette()).unwrap(), before);
+}
+
+#[test]
+fn recording_without_a_bench_config_says_which_file() {
+    let inst = instrument();
+    let pkg = Package::new(&inst);
+    std::fs::remove_file(pkg.root().join("bench.yaml")).unwrap();
+    let (kind, message) = failure(pkg.run("talks", Some("1"), None));
+    assert_eq!(kind, FailureKind::Bench);
+    assert!(
+        message.contains("recording needs the bench config `bench.yaml`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn shared_sessions_root_from_config() {
+    let inst = instrument();
+    let pkg = Package::new(&inst);
+    std::fs::create_dir_all(pkg.root().join(".config")).unwrap();
+    std::fs::write(
+        pkg.root().join(".config/replay.toml"),
+        "sessions = \"all-sessions\"\n",
+    )
+    .unwrap();
+    assert!(pkg.run("talks", Some("1"), None).passed());
+    assert!(
+        pkg.root()
+            .join("all-sessions/replay-harness/shared/talks.yaml")
+            .exists()
+    );
+
+    std::fs::write(pkg.root().join(".config/replay.toml"), "session = \"x\"\n").unwrap();
+    let (kind, message) = failure(pkg.run("talks", None, None));
+    assert_eq!(kind, FailureKind::Setup);
+    assert!(message.contains("unknown field `session`"), "{message}");
+}
