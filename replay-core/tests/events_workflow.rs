@@ -39,10 +39,10 @@ async fn run_strategy(
         .unwrap()
         .speed(Speed::times(100.0).unwrap())
         .replay_typed(move |event: replay_core::events::TypedEvent<Market>| {
-            if let Some(Market::Price { price, .. }) = event.payload.typed() {
-                if let Some(d) = decide(price, low, high) {
-                    out.record(&d, "Strategy").unwrap();
-                }
+            if let Some(Market::Price { price, .. }) = event.payload.typed()
+                && let Some(d) = decide(price, low, high)
+            {
+                out.record(&d, "Strategy").unwrap();
             }
             async {}
         })
