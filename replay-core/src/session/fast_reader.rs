@@ -178,6 +178,18 @@ impl<'a> Lines<'a> {
         })
     }
 
+    /// Whether the next line is blank or indented deeper than `indent`, so that it may
+    /// continue a scalar; a cheap look at its first bytes.
+    fn may_continue(&self, indent: usize) -> bool {
+        let bytes = self.rest.as_bytes();
+        let spaces = bytes.iter().take_while(|&&b| b == b' ').count();
+        match bytes.get(spaces) {
+            None => false,
+            Some(b'\n' | b'\r') => true,
+            Some(_) => spaces > indent,
+        }
+    }
+
     /// The next line that is neither blank nor a whole-line comment.
     fn next_content(&mut self) -> Option<Line<'a>> {
         loop {
@@ -431,6 +443,9 @@ impl<'a> Parser<'a> {
     fn plain_lines(&mut self, first: &'a str, indent: usize) -> Option<Cow<'a, str>> {
         let mut value = Cow::Borrowed(first);
         loop {
+            if !self.lines.may_continue(indent) {
+                return Some(value);
+            }
             let before = self.lines;
             let mut breaks = 0usize;
             let line = loop {
