@@ -285,83 +285,49 @@ fn diff_instrument(
     new: &InstrumentLog,
     options: &DiffOptions,
 ) -> (InstrumentDiff, bool) {
-    let key = |i: &Interaction| (i.kind.as_str().to_owned(), i.command.clone());
-    let old_keys: Vec<(String, String)> = old.log.iter().map(key).collect();
-    let new_keys: Vec<(String, String)> = new.log.iter().map(key).collect();
+    // Two passes. First on the whole exchange (type, command, outcome), so unchanged
+    // interactions anchor the alignment exactly, even among many identical commands
+    // (a removed `MEAS:VOLT?` does not shift every later reading onto its neighbour).
+    // Then, inside each replaced block, on (type, command) alone: what lines up there is
+    // the same command with another outcome (a drifted reading, a new firmware string).
+    let old_full: Vec<_> = old.log.iter().map(full_key).collect();
+    let new_full: Vec<_> = new.log.iter().map(full_key).collect();
+    let deadline = Instant::now() + ALIGN_DEADLINE;
     let ops = similar::capture_diff_slices_deadline(
         Algorithm::Myers,
-        &old_keys,
-        &new_keys,
-        Some(Instant::now() + ALIGN_DEADLINE),
+        &old_full,
+        &new_full,
+        Some(deadline),
     );
-    let mut steps = Vec::new();
-    let mut changes = Vec::new();
-    let mut timestamps_differ = false;
+    let old_keys: Vec<_> = old.log.iter().map(command_key).collect();
+    let new_keys: Vec<_> = new.log.iter().map(command_key).collect();
+    let mut aligner = Aligner {
+        old: &old.log,
+        new: &new.log,
+        options,
+        steps: Vec::new(),
+        changes: Vec::new(),
+        timestamps_differ: false,
+    };
     for op in ops {
         match op {
-            DiffOp::Equal {
-                old_index,
-                new_index,
-                len,
-            } => {
-                for k in 0..len {
-                    let (o, n) = (old_index + k, new_index + k);
-                    let (a, b) = (&old.log[o], &new.log[n]);
-                    timestamps_differ |= a.timestamp != b.timestamp;
-                    match compare_outcomes(o, n, a, b, options) {
-                        Some(change) => {
-                            changes.push(change);
-                            steps.push(Step::Changed { old: o, new: n });
-                        }
-                        None => steps.push(Step::Equal { old: o, new: n }),
-                    }
-                }
-            }
-            DiffOp::Delete {
-                old_index, old_len, ..
-            } => {
-                for o in old_index..old_index + old_len {
-                    changes.push(removed(o, &old.log[o]));
-                    steps.push(Step::Removed { old: o });
-                }
-            }
-            DiffOp::Insert {
-                new_index, new_len, ..
-            } => {
-                for n in new_index..new_index + new_len {
-                    changes.push(added(n, &new.log[n]));
-                    steps.push(Step::Added { new: n });
-                }
-            }
             DiffOp::Replace {
                 old_index,
                 old_len,
                 new_index,
                 new_len,
             } => {
-                let paired = old_len.min(new_len);
-                for k in 0..paired {
-                    let (o, n) = (old_index + k, new_index + k);
-                    let (a, b) = (&old.log[o], &new.log[n]);
-                    changes.push(Change::CommandChanged {
-                        old: o + 1,
-                        new: n + 1,
-                        old_kind: a.kind.to_string(),
-                        old_command: a.command.clone(),
-                        new_kind: b.kind.to_string(),
-                        new_command: b.command.clone(),
-                    });
-                    steps.push(Step::Changed { old: o, new: n });
-                }
-                for o in old_index + paired..old_index + old_len {
-                    changes.push(removed(o, &old.log[o]));
-                    steps.push(Step::Removed { old: o });
-                }
-                for n in new_index + paired..new_index + new_len {
-                    changes.push(added(n, &new.log[n]));
-                    steps.push(Step::Added { new: n });
+                let inner = similar::capture_diff_slices_deadline(
+                    Algorithm::Myers,
+                    &old_keys[old_index..old_index + old_len],
+                    &new_keys[new_index..new_index + new_len],
+                    Some(deadline),
+                );
+                for op in inner {
+                    aligner.apply(op, old_index, new_index);
                 }
             }
+            op => aligner.apply(op, 0, 0),
         }
     }
     let diff = InstrumentDiff {
@@ -371,12 +337,121 @@ fn diff_instrument(
         new_profile: new.profile.clone(),
         old_len: old.log.len(),
         new_len: new.log.len(),
-        changes,
+        changes: aligner.changes,
         old: old.log.clone(),
         new: new.log.clone(),
-        steps,
+        steps: aligner.steps,
     };
-    (diff, timestamps_differ)
+    (diff, aligner.timestamps_differ)
+}
+
+/// The whole exchange, timestamps aside: what must match for two interactions to be equal.
+type FullKey<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a [u8]>,
+    Option<(&'a str, &'a str)>,
+);
+
+fn full_key(i: &Interaction) -> FullKey<'_> {
+    (
+        i.kind.as_str(),
+        i.command.as_str(),
+        i.response.as_deref(),
+        i.binary.as_deref(),
+        i.error
+            .as_ref()
+            .map(|e| (e.kind.as_str(), e.message.as_str())),
+    )
+}
+
+/// What the test did: the interaction's type and command.
+fn command_key(i: &Interaction) -> (&str, &str) {
+    (i.kind.as_str(), i.command.as_str())
+}
+
+/// Turns alignment operations into steps and changes.
+struct Aligner<'a> {
+    old: &'a [Interaction],
+    new: &'a [Interaction],
+    options: &'a DiffOptions,
+    steps: Vec<Step>,
+    changes: Vec<Change>,
+    timestamps_differ: bool,
+}
+
+impl Aligner<'_> {
+    /// Applies `op`, whose indices are relative to `old_base` / `new_base`.
+    fn apply(&mut self, op: DiffOp, old_base: usize, new_base: usize) {
+        let (old, new) = (self.old, self.new);
+        match op {
+            DiffOp::Equal {
+                old_index,
+                new_index,
+                len,
+            } => {
+                for k in 0..len {
+                    let (o, n) = (old_base + old_index + k, new_base + new_index + k);
+                    let (a, b) = (&old[o], &new[n]);
+                    self.timestamps_differ |= a.timestamp != b.timestamp;
+                    match compare_outcomes(o, n, a, b, self.options) {
+                        Some(change) => {
+                            self.changes.push(change);
+                            self.steps.push(Step::Changed { old: o, new: n });
+                        }
+                        None => self.steps.push(Step::Equal { old: o, new: n }),
+                    }
+                }
+            }
+            DiffOp::Delete {
+                old_index, old_len, ..
+            } => {
+                for o in old_base + old_index..old_base + old_index + old_len {
+                    self.changes.push(removed(o, &old[o]));
+                    self.steps.push(Step::Removed { old: o });
+                }
+            }
+            DiffOp::Insert {
+                new_index, new_len, ..
+            } => {
+                for n in new_base + new_index..new_base + new_index + new_len {
+                    self.changes.push(added(n, &new[n]));
+                    self.steps.push(Step::Added { new: n });
+                }
+            }
+            DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => {
+                let (old_index, new_index) = (old_base + old_index, new_base + new_index);
+                let paired = old_len.min(new_len);
+                for k in 0..paired {
+                    let (o, n) = (old_index + k, new_index + k);
+                    let (a, b) = (&old[o], &new[n]);
+                    self.changes.push(Change::CommandChanged {
+                        old: o + 1,
+                        new: n + 1,
+                        old_kind: a.kind.to_string(),
+                        old_command: a.command.clone(),
+                        new_kind: b.kind.to_string(),
+                        new_command: b.command.clone(),
+                    });
+                    self.steps.push(Step::Changed { old: o, new: n });
+                }
+                for o in old_index + paired..old_index + old_len {
+                    self.changes.push(removed(o, &old[o]));
+                    self.steps.push(Step::Removed { old: o });
+                }
+                for n in new_index + paired..new_index + new_len {
+                    self.changes.push(added(n, &new[n]));
+                    self.steps.push(Step::Added { new: n });
+                }
+            }
+        }
+    }
 }
 
 fn added(n: usize, i: &Interaction) -> Change {

@@ -447,3 +447,30 @@ fn serializes_for_machines() {
     assert_eq!(change["drift"]["beyond_tolerance"], true);
     assert_eq!(json["timestamps_ignored"], true);
 }
+
+#[test]
+fn a_removed_reading_among_identical_queries_does_not_shift_the_others() {
+    let readings = ["+1.0E+00", "+2.0E+00", "+3.0E+00", "+4.0E+00", "+5.0E+00"];
+    let old = session(vec![(
+        "dmm",
+        None,
+        readings.iter().map(|r| q("READ?", r, 0.0)).collect(),
+    )]);
+    let mut new = old.clone();
+    new.instruments[0].1.log.remove(1);
+    new.instruments[0].1.log[3].response = Some("+5.5E+00".into());
+    let d = diff(&old, &new);
+    assert_eq!(
+        d.summary(),
+        "1 interaction removed; 1 response changed (1 drifted beyond 0.1%)"
+    );
+    let changes: Vec<Change> = d.changes().map(|(_, c)| c.clone()).collect();
+    assert!(
+        matches!(&changes[0], Change::Removed { old: 2, .. }),
+        "{changes:?}"
+    );
+    assert!(
+        matches!(&changes[1], Change::ResponseChanged { old: 5, new: 4, .. }),
+        "{changes:?}"
+    );
+}
