@@ -3,8 +3,9 @@
 //!
 //! - **record**: the value is written as `<cassette stem>@<name>.snap` beside the cassette
 //!   (insta's file format), so the recording and its results are committed together.
-//! - **replay**: the value is compared with that file by insta; a difference fails the test
-//!   and (outside CI) leaves a pending `.snap.new` to review with `cargo insta review`.
+//! - **replay**: the value is compared with that file by insta; a difference (or a snapshot
+//!   not stored yet) fails the test and, outside CI, leaves a pending `.snap.new` to review
+//!   with `cargo insta review`.
 //!
 //! Dynamic values are redacted before they are stored or compared: any field named
 //! `timestamp`, `time`, `date`, `started_at`, `finished_at` becomes `[timestamp]`, any
@@ -142,13 +143,9 @@ fn take_snapshot<T: Serialize + ?Sized>(
             Ok(())
         }
         Mode::Replay => {
+            // A snapshot added to a test after its recording: insta writes it as pending
+            // (`.snap.new`) for review, since replay computes it from the cassette.
             let path = dir.join(format!("{snapshot_name}.snap"));
-            if !path.exists() {
-                return Err(format!(
-                    "no snapshot `{name}` for this test: `{}` does not exist\nsnapshots are stored when the test is recorded; re-record it on the bench:\n    RECORD=1 cargo test <test name>",
-                    path.display()
-                ));
-            }
             let mut settings = insta::Settings::clone_current();
             settings.set_snapshot_path(&dir);
             settings.set_prepend_module_to_snapshot(false);
@@ -230,4 +227,50 @@ fn workspace_root() -> Arc<PathBuf> {
         Box::leak(dir.into_boxed_str())
     });
     get_cargo_workspace(Workspace::DetectWithCargo(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Run {
+        readings: Vec<f64>,
+        duration_ms: u64,
+        steps: Vec<Step>,
+        serial: &'static str,
+    }
+
+    #[derive(Serialize)]
+    struct Step {
+        volts: f64,
+        timestamp: f64,
+    }
+
+    #[test]
+    fn dynamic_values_are_redacted() {
+        let run = Run {
+            readings: vec![4.99918],
+            duration_ms: 1234,
+            steps: vec![Step {
+                volts: 5.0,
+                timestamp: 0.713654,
+            }],
+            serial: "CN61130056",
+        };
+        let yaml = serialize(&run, &[(".serial", "[serial]")]).unwrap();
+        assert_eq!(
+            yaml,
+            "readings:\n  - 4.99918\nduration_ms: \"[duration]\"\nsteps:\n  - volts: 5\n    timestamp: \"[timestamp]\"\nserial: \"[serial]\"\n"
+        );
+    }
+
+    #[test]
+    fn bad_selectors_and_names_are_errors() {
+        let err = serialize(&1, &[("no dot", "x")]).unwrap_err();
+        assert!(
+            err.starts_with("invalid redaction selector `no dot`"),
+            "{err}"
+        );
+    }
 }
