@@ -21,6 +21,9 @@ async fn idn(bench: &Bench) -> replay_harness::Result<()> {
     let idn = bench.instrument("psu")?.query("*IDN?").await?;
     let suffix = std::env::var("SCRATCH_SNAPSHOT_SUFFIX").unwrap_or_default();
     bench.snapshot("idn", &format!("{idn}{suffix}"));
+    if std::env::var_os("SCRATCH_EXTRA_SNAPSHOT").is_some() {
+        bench.snapshot("length", &idn.len());
+    }
     Ok(())
 }
 
@@ -300,6 +303,19 @@ fn harness_lifecycle() {
     );
     assert!(out.stderr.contains("cargo insta review"), "{out}");
     std::fs::remove_file(krate.path().join("sessions/lab/idn@idn.snap.new")).unwrap();
+
+    // A snapshot added to a test after its recording: replay computes it from the
+    // cassette, insta leaves it pending for review (no trip to the bench needed).
+    let out = krate
+        .cargo_test()
+        .args(["--test", "lab", "--", "--exact", "idn"])
+        .env("SCRATCH_EXTRA_SNAPSHOT", "1")
+        .run()
+        .unwrap();
+    failed(&out);
+    assert!(exists(&krate, "sessions/lab/idn@length.snap.new"), "{out}");
+    assert!(out.stderr.contains("cargo insta review"), "{out}");
+    std::fs::remove_file(krate.path().join("sessions/lab/idn@length.snap.new")).unwrap();
 
     // Orphan: a cassette no test records fails as a trial named after the file, and the
     // summary goes to GITHUB_STEP_SUMMARY as Markdown.
