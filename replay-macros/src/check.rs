@@ -64,8 +64,8 @@ pub(crate) fn check_signature(item: &ItemFn, errors: &mut Vec<syn::Error>) {
         ));
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        errors.push(syn::Error::new(
-            sig.generics.span(),
+        errors.push(syn::Error::new_spanned(
+            &sig.generics,
             "`#[recorded_test]` functions cannot be generic\nhelp: remove the generic parameters; the bench is `&Bench`",
         ));
     }
@@ -84,8 +84,8 @@ pub(crate) fn check_signature(item: &ItemFn, errors: &mut Vec<syn::Error>) {
                 "missing parameter: `#[recorded_test]` functions take the bench\nhelp: add it: `async fn {name}(bench: &Bench)`"
             ),
         )),
-        Some(FnArg::Receiver(receiver)) => errors.push(syn::Error::new(
-            receiver.span(),
+        Some(FnArg::Receiver(receiver)) => errors.push(syn::Error::new_spanned(
+            receiver,
             "`#[recorded_test]` cannot be used on methods\nhelp: move the test to a free function `async fn(bench: &Bench)`",
         )),
         Some(FnArg::Typed(pat_type)) => check_bench_type(&pat_type.ty, errors),
