@@ -62,6 +62,19 @@ mod tests {
 }
 "#;
 
+/// A target whose name is not a valid crate name: rustc calls it `my_lab`.
+const MY_LAB: &str = r#"
+mod psu {
+    use replay_harness::{recorded_test, Bench};
+
+    #[recorded_test]
+    async fn ramp(bench: &Bench) -> replay_harness::Result<()> {
+        bench.instrument("psu")?.write("VOLT:RAMP ON").await?;
+        Ok(())
+    }
+}
+"#;
+
 const PSU: &str = "sessions/bench/psu_setpoint.yaml";
 const DMM: &str = "sessions/bench/dmm_identifies.yaml";
 const CUSTOM: &str = "sessions/custom/place.yaml";
@@ -91,6 +104,7 @@ fn recorded_test_lifecycle() {
     let krate = ScratchCrate::new("lab").unwrap();
     krate.write("tests/bench.rs", BENCH_TESTS).unwrap();
     krate.write("src/lib.rs", LIB).unwrap();
+    krate.write("tests/my-lab.rs", MY_LAB).unwrap();
     let sim = start_sim();
     sim.write_config(krate.path().join("bench.yaml")).unwrap();
 
