@@ -60,6 +60,52 @@ async fn sends_another_command(bench: &Bench) -> Result<(), replay_harness::Erro
     Ok(())
 }
 
+/// An error type with `Debug` only: described with `{:#?}`.
+#[derive(Debug)]
+#[expect(dead_code, reason = "read through Debug only")]
+struct Code(u8);
+
+#[recorded_test(session = "shared/talks.yaml")]
+#[ignore = "run by the tests below"]
+async fn returns_debug_only_error(bench: &Bench) -> Result<(), Code> {
+    bench
+        .instrument("psu")
+        .unwrap()
+        .query("*IDN?")
+        .await
+        .unwrap();
+    Err(Code(7))
+}
+
+/// A `std::error::Error` with a source: described with `Display` and its causes.
+#[recorded_test(session = "shared/talks.yaml")]
+#[ignore = "run by the tests below"]
+async fn returns_io_error_with_cause(bench: &Bench) -> Result<(), std::io::Error> {
+    bench
+        .instrument("psu")
+        .unwrap()
+        .query("*IDN?")
+        .await
+        .unwrap();
+    let cause = std::io::Error::other("disk on fire");
+    Err(std::io::Error::other(Wrapped(cause)))
+}
+
+#[derive(Debug)]
+struct Wrapped(std::io::Error);
+
+impl std::fmt::Display for Wrapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("could not save the trace")
+    }
+}
+
+impl std::error::Error for Wrapped {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
 /// A one-instrument SCPI server: `*IDN?` and `MEAS:VOLT?` answer, everything else is a
 /// write. The reading is whatever `millivolts` holds.
 struct Instrument {
@@ -167,7 +213,7 @@ fn registration_describes_the_test() {
             .iter()
             .filter(|t| t.module_path == "recorded_runtime")
             .count(),
-        5
+        7
     );
 }
 
@@ -272,6 +318,20 @@ fn replay_failures_come_in_order() {
             .trim_end()
             .ends_with("RECORD=1 cargo test --test recorded_runtime sends_another_command"),
         "{message}"
+    );
+}
+
+#[test]
+fn returned_errors_are_described_in_full() {
+    let inst = instrument();
+    let pkg = Package::new(&inst);
+    assert!(pkg.run("talks", Some("1"), None).passed());
+    let (_, message) = failure(pkg.run("returns_debug_only_error", None, None));
+    assert_eq!(message, "Code(\n    7,\n)");
+    let (_, message) = failure(pkg.run("returns_io_error_with_cause", None, None));
+    assert_eq!(
+        message,
+        "could not save the trace\n\ncaused by:\n  - disk on fire"
     );
 }
 

@@ -228,16 +228,19 @@ async fn replay(def: &TestDef, paths: &TestPaths, cassette: PathBuf) -> Outcome 
     let options = ReplayOptions::default().rerecord_command(paths.rerecord.clone());
     // Read the absolute path; reports name the cassette as people see it.
     let path = paths.cassette.clone();
-    let session = match tokio::task::spawn_blocking(move || session::read_session(path)).await {
-        Ok(Ok(session)) => session,
-        Ok(Err(e)) => {
-            return Outcome::Failed {
-                kind: FailureKind::Bench,
-                message: chain(&e),
-            };
-        }
-        Err(join) => std::panic::resume_unwind(join.into_panic()),
-    };
+    let session =
+        match tokio::task::spawn_blocking(move || session::read_session(path).map_err(Box::new))
+            .await
+        {
+            Ok(Ok(session)) => session,
+            Ok(Err(e)) => {
+                return Outcome::Failed {
+                    kind: FailureKind::Bench,
+                    message: chain(&e),
+                };
+            }
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
+        };
     let bench = Bench::replay_session(&cassette, session, options);
     match run_body(def, &bench).await {
         Err(payload) => Outcome::Panicked {
