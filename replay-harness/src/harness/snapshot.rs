@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 
 use insta::_macro_support::{
     Redaction, Selector, SerializationFormat, Workspace, assert_snapshot, get_cargo_workspace,
-    serialize_value_redacted,
+    serialize_value,
 };
 use replay_core::session::write_atomic;
 use replay_core::{Bench, Mode};
@@ -127,7 +127,8 @@ fn take_snapshot<T: Serialize + ?Sized>(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let snapshot_name = format!("{stem}@{name}");
-    let contents = serialize(value, extra)?;
+    let settings = settings(&dir, extra)?;
+    let contents = settings.bind(|| serialize(value))?;
     match bench.mode() {
         Mode::Record => {
             let path = dir.join(format!("{snapshot_name}.snap"));
@@ -146,9 +147,6 @@ fn take_snapshot<T: Serialize + ?Sized>(
             // A snapshot added to a test after its recording: insta writes it as pending
             // (`.snap.new`) for review, since replay computes it from the cassette.
             let path = dir.join(format!("{snapshot_name}.snap"));
-            let mut settings = insta::Settings::clone_current();
-            settings.set_snapshot_path(&dir);
-            settings.set_prepend_module_to_snapshot(false);
             let workspace = workspace_root();
             let result = settings.bind(|| {
                 std::panic::catch_unwind(|| {
@@ -175,27 +173,31 @@ fn take_snapshot<T: Serialize + ?Sized>(
     }
 }
 
-/// The value as YAML, redacted, exactly as insta serializes it.
-fn serialize<T: Serialize + ?Sized>(value: &T, extra: &[(&str, &str)]) -> Result<String, String> {
-    let mut redactions: Vec<(Selector<'static>, Redaction)> = Vec::new();
-    let mut add = |selector: String, replacement: &str| -> Result<(), String> {
-        let selector = Selector::parse(&selector)
-            .map_err(|e| format!("invalid redaction selector `{selector}`: {e:?}"))?
-            .make_static();
-        redactions.push((selector, Redaction::from(replacement.to_owned())));
-        Ok(())
-    };
+/// insta's settings for a test's snapshots: stored in the cassette's folder under their own
+/// name, dynamic values redacted (built-in fields, then `extra`), on top of whatever
+/// settings the test itself bound.
+fn settings(dir: &Path, extra: &[(&str, &str)]) -> Result<insta::Settings, String> {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(dir);
+    settings.set_prepend_module_to_snapshot(false);
     for field in TIMESTAMP_FIELDS {
-        add(format!(".**.{field}"), "[timestamp]")?;
+        settings.add_redaction(&format!(".**.{field}"), "[timestamp]");
     }
     for field in DURATION_FIELDS {
-        add(format!(".**.{field}"), "[duration]")?;
+        settings.add_redaction(&format!(".**.{field}"), "[duration]");
     }
     for (selector, replacement) in extra {
-        add((*selector).to_owned(), replacement)?;
+        Selector::parse(selector)
+            .map_err(|e| format!("invalid redaction selector `{selector}`: {e:?}"))?;
+        settings.add_redaction(selector, Redaction::from((*replacement).to_owned()));
     }
+    Ok(settings)
+}
+
+/// The value as YAML, exactly as insta serializes it (with the bound settings' redactions).
+fn serialize<T: Serialize + ?Sized>(value: &T) -> Result<String, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        serialize_value_redacted(&value, &redactions, SerializationFormat::Yaml)
+        serialize_value(&value, SerializationFormat::Yaml)
     }))
     .map_err(|payload| {
         format!(
@@ -258,7 +260,9 @@ mod tests {
             }],
             serial: "CN61130056",
         };
-        let yaml = serialize(&run, &[(".serial", "[serial]")]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings(dir.path(), &[(".serial", "[serial]")]).unwrap();
+        let yaml = settings.bind(|| serialize(&run)).unwrap();
         assert_eq!(
             yaml,
             "readings:\n  - 4.99918\nduration_ms: \"[duration]\"\nsteps:\n  - volts: 5\n    timestamp: \"[timestamp]\"\nserial: \"[serial]\"\n"
@@ -267,7 +271,9 @@ mod tests {
 
     #[test]
     fn bad_selectors_and_names_are_errors() {
-        let err = serialize(&1, &[("no dot", "x")]).unwrap_err();
+        let Err(err) = settings(Path::new("."), &[("no dot", "x")]) else {
+            panic!("a selector without a leading dot must be rejected");
+        };
         assert!(
             err.starts_with("invalid redaction selector `no dot`"),
             "{err}"
