@@ -174,13 +174,13 @@ impl Bench {
             return Ok(inst.clone());
         }
         let backend = match &self.state {
-            State::Record { recorder, options } => Backend::Live(LiveInstrument::new(
+            State::Record { recorder, options } => Backend::Live(Box::new(LiveInstrument::new(
                 alias,
                 recorder.clone(),
                 self.finished.clone(),
                 self.session_path.clone(),
                 &mut lock(options),
-            )?),
+            )?)),
             State::Replay(replayer) => Backend::Replay(ReplayInstrument::new(
                 alias,
                 replayer.clone(),

@@ -39,23 +39,8 @@ pub enum Error {
     },
 
     /// A session, bench config or recording is malformed.
-    #[error("{what} `{}:{line}:{column}` is malformed: {message}\n{snippet}{hint}", path.display())]
-    Malformed {
-        /// What the file is (`session`, `bench config`).
-        what: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// 1-based line of the problem.
-        line: usize,
-        /// 1-based column of the problem.
-        column: usize,
-        /// What was wrong.
-        message: String,
-        /// The offending line with a caret under the column (may be empty).
-        snippet: String,
-        /// What to do next.
-        hint: String,
-    },
+    #[error("{0}")]
+    Malformed(Box<Malformed>),
 
     /// An instrument alias that the bench config or the session does not know.
     #[error("unknown instrument `{alias}`: {where_} {}\n{hint}", known_list(.known))]
@@ -297,30 +282,80 @@ impl Error {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) -> Error {
-        let snippet = snippet(text, line, column);
-        let hint = hint.into();
-        Error::Malformed {
+        let line_text = text.lines().nth(line.saturating_sub(1));
+        Error::malformed_line(what, path, line, column, line_text, message, hint)
+    }
+
+    /// Builds a [`Error::Malformed`] from the offending line alone (`None`: no snippet),
+    /// for readers that stream and do not hold the whole text.
+    pub(crate) fn malformed_line(
+        what: &'static str,
+        path: impl Into<PathBuf>,
+        line: usize,
+        column: usize,
+        line_text: Option<&str>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Error {
+        Error::Malformed(Box::new(Malformed {
             what,
             path: path.into(),
             line,
             column,
             message: message.into(),
-            snippet,
-            hint: if hint.is_empty() {
-                hint
-            } else {
-                format!("\n{hint}")
-            },
+            snippet: line_text.map_or_else(String::new, |t| snippet(t, line, column)),
+            hint: hint.into(),
+        }))
+    }
+}
+
+/// Where and how a session, bench config or recording is malformed.
+#[derive(Clone, Debug)]
+pub struct Malformed {
+    /// What the file is (`session`, `bench config`, `recording`).
+    pub what: &'static str,
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line of the problem.
+    pub line: usize,
+    /// 1-based column of the problem.
+    pub column: usize,
+    /// What was wrong.
+    pub message: String,
+    /// The offending line with a caret under the column (may be empty).
+    pub snippet: String,
+    /// What to do next (may be empty).
+    pub hint: String,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} `{}:{}:{}` is malformed: {}",
+            self.what,
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )?;
+        if !self.snippet.is_empty() {
+            write!(f, "\n{}", self.snippet)?;
         }
+        if !self.hint.is_empty() {
+            write!(f, "\n{}", self.hint)?;
+        }
+        Ok(())
     }
 }
 
 /// The offending line with its number and a caret under `column`, rustc style.
-fn snippet(text: &str, line: usize, column: usize) -> String {
-    let Some(content) = text.lines().nth(line.saturating_sub(1)) else {
-        return String::new();
-    };
-    let content: String = content.chars().take(200).collect();
+fn snippet(content: &str, line: usize, column: usize) -> String {
+    let content: String = content
+        .trim_end_matches(['\n', '\r'])
+        .chars()
+        .take(200)
+        .collect();
     let number = line.to_string();
     let pad = " ".repeat(number.len());
     let caret_pad = " ".repeat(column.saturating_sub(1).min(content.chars().count()));
@@ -348,7 +383,7 @@ mod tests {
 
     #[test]
     fn snippet_points_at_column() {
-        let s = snippet("a: 1\nbb: [\n", 2, 5);
+        let s = snippet("bb: [", 2, 5);
         assert_eq!(s, "  |\n2 | bb: [\n  |     ^");
     }
 

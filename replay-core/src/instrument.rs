@@ -20,7 +20,7 @@ pub(crate) enum Outcome {
 }
 
 pub(crate) enum Backend {
-    Live(LiveInstrument),
+    Live(Box<LiveInstrument>),
     Replay(ReplayInstrument),
 }
 

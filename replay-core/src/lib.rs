@@ -64,7 +64,7 @@ pub use address::Address;
 pub use bench::{Bench, Mode};
 pub use block::encode_block;
 pub use config::{BenchConfig, DEFAULT_TIMEOUT, InstrumentConfig, Terminators};
-pub use error::{Error, Result};
+pub use error::{Error, Malformed, Result};
 pub use instrument::Instrument;
 pub use matcher::{ExactMatcher, Matcher, Request};
 pub use recorder::{ConnectFn, RecordOptions};

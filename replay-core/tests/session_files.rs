@@ -201,7 +201,7 @@ fn malformed_sessions_point_at_the_problem() {
         let path = dir.path().join("bad.yaml");
         std::fs::write(&path, text).unwrap();
         let err = read_session(&path).unwrap_err();
-        assert!(matches!(err, Error::Malformed { .. }), "{err}");
+        assert!(matches!(err, Error::Malformed(_)), "{err}");
         let msg = err.to_string();
         assert!(
             msg.starts_with(&format!("session `{}", path.display())),

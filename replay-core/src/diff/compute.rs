@@ -407,16 +407,26 @@ impl Aligner<'_> {
             DiffOp::Delete {
                 old_index, old_len, ..
             } => {
-                for o in old_base + old_index..old_base + old_index + old_len {
-                    self.changes.push(removed(o, &old[o]));
+                for (o, item) in old
+                    .iter()
+                    .enumerate()
+                    .skip(old_base + old_index)
+                    .take(old_len)
+                {
+                    self.changes.push(removed(o, item));
                     self.steps.push(Step::Removed { old: o });
                 }
             }
             DiffOp::Insert {
                 new_index, new_len, ..
             } => {
-                for n in new_base + new_index..new_base + new_index + new_len {
-                    self.changes.push(added(n, &new[n]));
+                for (n, item) in new
+                    .iter()
+                    .enumerate()
+                    .skip(new_base + new_index)
+                    .take(new_len)
+                {
+                    self.changes.push(added(n, item));
                     self.steps.push(Step::Added { new: n });
                 }
             }
@@ -441,12 +451,22 @@ impl Aligner<'_> {
                     });
                     self.steps.push(Step::Changed { old: o, new: n });
                 }
-                for o in old_index + paired..old_index + old_len {
-                    self.changes.push(removed(o, &old[o]));
+                for (o, item) in old
+                    .iter()
+                    .enumerate()
+                    .skip(old_index + paired)
+                    .take(old_len - paired)
+                {
+                    self.changes.push(removed(o, item));
                     self.steps.push(Step::Removed { old: o });
                 }
-                for n in new_index + paired..new_index + new_len {
-                    self.changes.push(added(n, &new[n]));
+                for (n, item) in new
+                    .iter()
+                    .enumerate()
+                    .skip(new_index + paired)
+                    .take(new_len - paired)
+                {
+                    self.changes.push(added(n, item));
                     self.steps.push(Step::Added { new: n });
                 }
             }

@@ -2,7 +2,7 @@
 //! reformatting of raw JSON (numbers and strings are copied byte for byte).
 
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Result};
 
@@ -135,23 +135,15 @@ pub(crate) fn malformed_at(
     line_text: &str,
     message: impl Into<String>,
 ) -> Error {
-    let content: String = line_text
-        .trim_end_matches(['\n', '\r'])
-        .chars()
-        .take(200)
-        .collect();
-    let number = line.to_string();
-    let pad = " ".repeat(number.len());
-    let caret_pad = " ".repeat(column.saturating_sub(1).min(content.chars().count()));
-    Error::Malformed {
-        what: "recording",
-        path: PathBuf::from(path),
+    Error::malformed_line(
+        "recording",
+        path,
         line,
         column,
-        message: message.into(),
-        snippet: format!("{pad} |\n{number} | {content}\n{pad} | {caret_pad}^"),
-        hint: format!("\n{MALFORMED_HINT}"),
-    }
+        Some(line_text),
+        message,
+        MALFORMED_HINT,
+    )
 }
 
 /// serde_json appends " at line L column C" to its messages; we print the location ourselves.
