@@ -1,7 +1,7 @@
 //! The `#[recorded_test]` attribute of **replay**. Use it through `replay-harness`, which
 //! re-exports it with the runtime it expands to:
 //!
-//! ```ignore
+//! ```no_run
 //! use replay_harness::{recorded_test, Bench};
 //!
 //! #[recorded_test(session = "psu/ramp.yaml")]
@@ -9,6 +9,7 @@
 //!     bench.instrument("psu")?.write("VOLT 5.0").await?;
 //!     Ok(())
 //! }
+//! # fn main() {}
 //! ```
 //!
 //! Parsing and expansion run on `proc_macro2` in [`expand`](crate) so they are unit-tested;
