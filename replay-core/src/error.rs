@@ -98,18 +98,19 @@ pub enum Error {
 
     /// An instrument did not answer within its timeout (live, or as recorded).
     #[error(
-        "instrument `{alias}` did not answer `{command}` within {}{}\n\
+        "instrument `{alias}` did not answer `{command}`{}{}\n\
          an instrument never answers a command it does not know or that is not a query; \
          check the command, or raise `timeout` for `{alias}` in the bench config if it is slow",
-        fmt_duration(*.after), recorded_suffix(*.recorded)
+        within(*.after), recorded_suffix(*.recorded)
     )]
     Timeout {
         /// The instrument alias.
         alias: String,
         /// The command that got no answer.
         command: String,
-        /// The timeout that expired.
-        after: Duration,
+        /// The timeout that expired; `None` when replaying a recorded timeout whose
+        /// message does not say how long it was (a hand-written or imported session).
+        after: Option<Duration>,
         /// Whether this error is being replayed from the session.
         recorded: bool,
     },
@@ -240,6 +241,10 @@ fn recorded_suffix(recorded: bool) -> &'static str {
     } else {
         ""
     }
+}
+
+fn within(after: Option<Duration>) -> String {
+    after.map_or_else(String::new, |d| format!(" within {}", fmt_duration(d)))
 }
 
 pub(crate) fn fmt_duration(d: Duration) -> String {
@@ -392,12 +397,21 @@ mod tests {
         let err = Error::Timeout {
             alias: "dmm".into(),
             command: "FOO?".into(),
-            after: Duration::from_millis(500),
+            after: Some(Duration::from_millis(500)),
             recorded: true,
         };
         let msg = err.to_string();
         assert!(msg.contains("within 500 ms"), "{msg}");
         assert!(msg.contains("replayed from the session"), "{msg}");
+        let unknown = Error::Timeout {
+            alias: "dmm".into(),
+            command: "FOO?".into(),
+            after: None,
+            recorded: true,
+        };
+        let msg = unknown.to_string();
+        assert!(msg.contains("did not answer `FOO?` (replayed"), "{msg}");
+        assert!(!msg.contains("within"), "{msg}");
         assert!(msg.contains("raise `timeout`"), "{msg}");
     }
 }

@@ -248,7 +248,7 @@ impl LiveInstrument {
                 Err(Error::Timeout {
                     alias: self.alias.clone(),
                     command: command.to_owned(),
-                    after: timeout,
+                    after: Some(timeout),
                     recorded: false,
                 })
             }
@@ -362,14 +362,15 @@ pub(crate) fn timeout_message(timeout: Duration) -> String {
     format!("no answer within {} s", timeout.as_secs_f64())
 }
 
-/// Parses the duration back out of [`timeout_message`]'s text (zero if it cannot).
-pub(crate) fn parse_timeout_message(message: &str) -> Duration {
-    message
-        .strip_prefix("no answer within ")
-        .and_then(|rest| rest.strip_suffix(" s"))
-        .and_then(|secs| secs.parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map_or(Duration::ZERO, Duration::from_secs_f64)
+/// Parses the duration back out of [`timeout_message`]'s text: `None` when the message
+/// was written by something else (by hand, PyTestLab) or the number is not a duration.
+pub(crate) fn parse_timeout_message(message: &str) -> Option<Duration> {
+    let secs = message
+        .strip_prefix("no answer within ")?
+        .strip_suffix(" s")?
+        .parse::<f64>()
+        .ok()?;
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 #[cfg(test)]
@@ -383,8 +384,16 @@ mod tests {
             Duration::from_secs(5),
             Duration::from_secs_f64(1.5),
         ] {
-            assert_eq!(parse_timeout_message(&timeout_message(d)), d);
+            assert_eq!(parse_timeout_message(&timeout_message(d)), Some(d));
         }
-        assert_eq!(parse_timeout_message("something else"), Duration::ZERO);
+        for unparsable in [
+            "something else",
+            "no answer within 1e30 s",
+            "no answer within -1 s",
+            "no answer within NaN s",
+            "no answer within inf s",
+        ] {
+            assert_eq!(parse_timeout_message(unparsable), None, "{unparsable}");
+        }
     }
 }

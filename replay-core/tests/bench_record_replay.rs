@@ -175,7 +175,7 @@ async fn records_everything_and_replays_it() {
             recorded, after, ..
         } => {
             assert!(recorded);
-            assert_eq!(after, Duration::from_millis(200));
+            assert_eq!(after, Some(Duration::from_millis(200)));
         }
         other => panic!("expected the recorded timeout, got {other}"),
     }

@@ -186,7 +186,7 @@ async fn timeouts_and_unknown_queries_are_recorded_and_replayed() -> TestResult 
                 ..
             } => {
                 assert!(recorded);
-                assert_eq!(after, Duration::from_millis(300));
+                assert_eq!(after, Some(Duration::from_millis(300)));
                 assert_eq!(c, command);
             }
             other => panic!("expected the recorded timeout, got {other}"),
