@@ -12,6 +12,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ItemFn, Lit, Meta};
 
@@ -113,9 +114,14 @@ fn option_str(value: Option<String>) -> TokenStream {
 fn expand(args: &args::Args, mut item_fn: ItemFn) -> TokenStream {
     let attrs = sort_attrs(std::mem::take(&mut item_fn.attrs));
     let name = item_fn.sig.ident.clone();
-    let name_str = name.to_string();
-    let body_ident = format_ident!("__recorded_test_{}", name);
-    let def_ident = format_ident!("__RECORDED_TEST_{}", name_str.to_uppercase());
+    // `r#match` registers as `match` (as libtest names it) and derives `__recorded_test_match`.
+    let name_str = name.unraw().to_string();
+    let body_ident = format_ident!("__recorded_test_{}", name_str, span = name.span());
+    let def_ident = format_ident!(
+        "__RECORDED_TEST_{}",
+        name_str.to_uppercase(),
+        span = name.span()
+    );
     item_fn.sig.ident = body_ident.clone();
     item_fn.vis = syn::Visibility::Inherited;
 
@@ -234,6 +240,16 @@ mod tests {
             out.contains("session : :: core :: option :: Option :: None"),
             "{out}"
         );
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn raw_identifier_names() {
+        let out = expand_str("", "async fn r#match(bench: &Bench) {}");
+        assert!(out.contains("async fn __recorded_test_match"), "{out}");
+        assert!(out.contains("fn r#match ()"), "{out}");
+        assert!(out.contains("static __RECORDED_TEST_MATCH"), "{out}");
+        assert!(out.contains("name : \"match\""), "{out}");
         assert!(!out.contains("compile_error"), "{out}");
     }
 
