@@ -288,3 +288,27 @@ async fn replays_jsonl_files_as_a_stream() {
     assert_eq!(report.delivered, 50);
     assert!(names.iter().all(|n| n == "Heartbeat"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_offset_too_far_in_the_future_is_an_error_not_a_panic() {
+    let mut r = recording(2, 1000);
+    r.events[1].timestamp_offset_ms = serde_json::Number::from_f64(1e300).unwrap();
+    assert_eq!(r.events[1].offset(), Duration::MAX);
+    let mut delivered = 0;
+    let err = EventReplayer::from_recording(r)
+        .speed(Speed::times(10.0).unwrap())
+        .replay(|_| {
+            delivered += 1;
+            async {}
+        })
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        delivered, 1,
+        "the first event is delivered before the bad one"
+    );
+    assert!(err.contains("event 2 (`Heartbeat`)"), "{err}");
+    assert!(err.contains("too far in the future"), "{err}");
+    assert!(err.contains("--speed max"), "{err}");
+}

@@ -331,6 +331,24 @@ fn errors_name_the_file_and_position_and_exit_2() {
 }
 
 #[test]
+fn play_refuses_an_offset_too_far_in_the_future() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("big.jsonl"),
+        "{\"session_name\":\"s\",\"start_time\":\"t\",\"duration_ms\":1,\"total_events\":2}\n\
+         {\"timestamp_offset_ms\":0,\"event_name\":\"A\",\"event_data\":{},\"source\":\"S\"}\n\
+         {\"timestamp_offset_ms\":1e300,\"event_name\":\"B\",\"event_data\":{},\"source\":\"S\"}\n",
+    )
+    .unwrap();
+    let out = replay(dir.path(), &["play", "big.jsonl", "--speed", "10"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("event 2 (`B`)"), "{err}");
+    assert!(err.contains("too far in the future"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
 fn help_covers_every_command() {
     let dir = tempfile::tempdir().unwrap();
     let out = replay(dir.path(), &["--help"]);

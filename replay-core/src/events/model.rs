@@ -154,9 +154,10 @@ impl RecordedEvent {
         number_f64(&self.timestamp_offset_ms).max(0.0)
     }
 
-    /// The offset from the start of the recording.
+    /// The offset from the start of the recording; an offset too large for a [`Duration`]
+    /// (`1e300`) saturates to [`Duration::MAX`], "far future".
     pub fn offset(&self) -> Duration {
-        Duration::from_secs_f64(self.offset_ms() / 1000.0)
+        Duration::try_from_secs_f64(self.offset_ms() / 1000.0).unwrap_or(Duration::MAX)
     }
 
     /// The payload parsed as a [`serde_json::Value`].

@@ -363,7 +363,14 @@ impl EventReplayer {
         {
             let waited = match speed.multiplier() {
                 Some(x) => {
-                    let due = origin + Duration::from_secs_f64(event.offset_ms() / 1000.0 / x);
+                    // An offset the clock cannot reach is an error, not a panic or an
+                    // endless wait: the file was edited or written by something else.
+                    let due = Duration::try_from_secs_f64(event.offset_ms() / 1000.0 / x)
+                        .ok()
+                        .and_then(|gap| origin.checked_add(gap));
+                    let Some(due) = due else {
+                        return Err(unschedulable(&stream, position, &event, speed));
+                    };
                     control.sleep_until(due).await
                 }
                 None => control.checkpoint().await,
@@ -396,6 +403,25 @@ fn decode_strict<E: DeserializeOwned>(index: usize, event: &RecordedEvent) -> Re
         type_name: std::any::type_name::<E>(),
         source,
     })
+}
+
+/// The error for an event whose offset is too far in the future to wait for.
+fn unschedulable(
+    stream: &EventStream,
+    position: usize,
+    event: &RecordedEvent,
+    speed: Speed,
+) -> Error {
+    Error::Recording {
+        path: stream
+            .path()
+            .map_or_else(|| "<in memory>".into(), Path::to_path_buf),
+        message: format!(
+            "event {position} (`{}`) is at {} ms, too far in the future to wait for at {speed}\n\
+             fix its `timestamp_offset_ms`, or replay as fast as possible (`--speed max`)",
+            event.event_name, event.timestamp_offset_ms
+        ),
+    }
 }
 
 #[cfg(test)]
