@@ -230,3 +230,45 @@ async fn missing_session_says_how_to_record() {
     );
     assert!(err.contains("RECORD=1"), "{err}");
 }
+
+/// The mode `File::create` gives a new file here (0o666 less the umask; 0o644 usually).
+#[cfg(unix)]
+fn mode_of_a_new_file(dir: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    let probe = dir.join("probe");
+    std::fs::File::create(&probe).unwrap();
+    let mode = std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
+    std::fs::remove_file(probe).unwrap();
+    mode
+}
+
+#[cfg(unix)]
+#[test]
+fn written_files_get_normal_permissions_and_keep_existing_ones() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let expected = mode_of_a_new_file(dir.path());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+
+    let new = dir.path().join("new.yaml");
+    write_session(&new, &sample()).unwrap();
+    assert_eq!(mode(&new), expected, "not the temp file's owner-only 0o600");
+
+    let existing = dir.path().join("existing.yaml");
+    std::fs::write(&existing, "{}\n").unwrap();
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o640)).unwrap();
+    write_session(&existing, &sample()).unwrap();
+    assert_ne!(std::fs::read_to_string(&existing).unwrap(), "{}\n");
+    assert_eq!(mode(&existing), 0o640);
+
+    // JSON Lines recordings are streamed through their own writer: same rules.
+    let recording = replay_core::events::Recording::new("s", "2025-10-17T10:00:00+00:00");
+    let jsonl = dir.path().join("r.jsonl");
+    let writer = replay_core::events::JsonlWriter::create(&jsonl, recording.header()).unwrap();
+    writer.finish().unwrap();
+    assert_eq!(mode(&jsonl), expected);
+    std::fs::set_permissions(&jsonl, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let writer = replay_core::events::JsonlWriter::create(&jsonl, recording.header()).unwrap();
+    writer.finish().unwrap();
+    assert_eq!(mode(&jsonl), 0o640);
+}

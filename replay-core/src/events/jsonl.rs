@@ -10,6 +10,7 @@ use serde::de::DeserializeSeed;
 use super::format::{self, write_compact};
 use super::model::{EventRef, Header, HeaderSeed, Recording, push_json_string};
 use crate::error::{Error, Result};
+use crate::session::write_atomic_with;
 
 /// Reads a JSON Lines recording one event at a time.
 ///
@@ -241,19 +242,11 @@ impl JsonlWriter {
         self.header.total_events = self.count;
         let mut head = String::new();
         render_header_line(&self.header, &mut head);
-        let out = tempfile::Builder::new()
-            .prefix(".replay-")
-            .suffix(".tmp")
-            .tempfile_in(parent_dir(&path))
-            .map_err(fail)?;
-        let mut writer = BufWriter::with_capacity(1 << 16, out);
-        writer.write_all(head.as_bytes()).map_err(fail)?;
-        io::copy(body.as_file_mut(), &mut writer).map_err(fail)?;
-        let out = writer
-            .into_inner()
-            .map_err(|e| write_error(&path, e.into_error()))?;
-        out.as_file().sync_all().map_err(fail)?;
-        out.persist(&path).map_err(|e| fail(e.error))?;
+        write_atomic_with(&path, "write recording", |out| {
+            out.write_all(head.as_bytes())?;
+            io::copy(body.as_file_mut(), out)?;
+            Ok(())
+        })?;
         Ok(self.count)
     }
 }
