@@ -245,6 +245,12 @@ impl LiveInstrument {
                     kind: RecordedErrorKind::Timeout,
                     message: timeout_message(timeout),
                 });
+                // A late answer would be taken for the next query's, and a cancelled send
+                // may have left half a command on the wire: reconnect on next use. A
+                // transport given in `RecordOptions` cannot be reopened, so it is kept.
+                if !matches!(opener, Opener::Given(_)) {
+                    *transport = None;
+                }
                 Err(Error::Timeout {
                     alias: self.alias.clone(),
                     command: command.to_owned(),

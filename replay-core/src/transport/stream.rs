@@ -13,6 +13,12 @@ use crate::config::Terminators;
 /// Responses end at the read terminator; with the default `\n`, a `\r` before it is
 /// stripped too, so CRLF and LF instruments both work. Bytes read past the end of one
 /// response stay buffered for the next, and a read cancelled by a timeout loses nothing.
+///
+/// A cancelled exchange still leaves the instrument out of step: its late answer would be
+/// read as the answer to the next query, and a cancelled `send` may have written half a
+/// command. The recorder therefore drops the connection after a timeout and reconnects on
+/// the next exchange (except for a transport given in `RecordOptions`, which it cannot
+/// reopen and keeps).
 pub struct StreamTransport<S> {
     stream: S,
     terminators: Terminators,
