@@ -5,7 +5,7 @@
 mod collect;
 mod plan;
 mod run;
-mod snapshot;
+pub(crate) mod snapshot;
 mod summary;
 
 pub use plan::HarnessTarget;

@@ -2,7 +2,9 @@
 //! through insta.
 //!
 //! - **record**: the value is written as `<cassette stem>@<name>.snap` beside the cassette
-//!   (insta's file format), so the recording and its results are committed together.
+//!   (insta's file format), so the recording and its results are committed together. The
+//!   file is written only once the test passed and its cassette was written: a failed
+//!   recording leaves neither.
 //! - **replay**: the value is compared with that file by insta; a difference (or a snapshot
 //!   not stored yet) fails the test and, outside CI, leaves a pending `.snap.new` to review
 //!   with `cargo insta review`.
@@ -32,6 +34,30 @@ const DURATION_FIELDS: &[&str] = &["duration", "elapsed", "duration_ms", "elapse
 thread_local! {
     /// Snapshots that failed on this thread since the last [`take_pending`].
     static PENDING: RefCell<Vec<PathBuf>> = const { RefCell::new(Vec::new()) };
+}
+
+thread_local! {
+    /// Snapshots taken on this thread while recording, written once the test passed.
+    static RECORDED: RefCell<Vec<(PathBuf, String)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Forgets the snapshots recorded on this thread (the recording failed, or a new one starts).
+pub(crate) fn discard_recorded() {
+    RECORDED.with(|r| r.borrow_mut().clear());
+}
+
+/// Writes the snapshots recorded on this thread, after the test passed and its cassette
+/// was written. Returns the first write error.
+pub(crate) fn write_recorded() -> Result<(), String> {
+    let recorded = RECORDED.with(|r| std::mem::take(&mut *r.borrow_mut()));
+    for (path, contents) in recorded {
+        write_atomic(&path, contents.as_bytes(), "write snapshot").map_err(|e| e.to_string())?;
+        // A pending review of the old value is moot once the value is re-recorded.
+        let mut pending = path.into_os_string();
+        pending.push(".new");
+        let _ = std::fs::remove_file(pending);
+    }
+    Ok(())
 }
 
 /// The pending snapshots the test that just ran on this thread left behind.
@@ -138,9 +164,13 @@ fn take_snapshot<T: Serialize + ?Sized>(
                 yaml_string(&format!("bench.snapshot(\"{name}\")")),
                 contents.trim_end()
             );
-            write_atomic(&path, file.as_bytes(), "write snapshot").map_err(|e| e.to_string())?;
-            // A pending review of the old value is moot once the value is re-recorded.
-            let _ = std::fs::remove_file(dir.join(format!("{snapshot_name}.snap.new")));
+            // Written by the runtime once the test passed (`write_recorded`); a later
+            // snapshot of the same name replaces this one.
+            RECORDED.with(|r| {
+                let mut r = r.borrow_mut();
+                r.retain(|(p, _)| *p != path);
+                r.push((path, file));
+            });
             Ok(())
         }
         Mode::Replay => {

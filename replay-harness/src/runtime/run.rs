@@ -296,7 +296,13 @@ async fn record(
     } else {
         None
     };
-    match run_body(def, &bench).await {
+    crate::harness::snapshot::discard_recorded();
+    let result = run_body(def, &bench).await;
+    if !matches!(result, Ok(Ok(()))) {
+        // Snapshots belong to the cassette: a failed recording writes neither.
+        crate::harness::snapshot::discard_recorded();
+    }
+    match result {
         Err(payload) => Outcome::Panicked {
             payload,
             note: format!("recording: {not_written}"),
@@ -308,9 +314,19 @@ async fn record(
         Ok(Ok(())) => {
             let new = bench.session();
             if let Err(e) = bench.finish().await {
+                crate::harness::snapshot::discard_recorded();
                 return Outcome::Failed {
                     kind: FailureKind::Persist,
                     message: chain(&e),
+                };
+            }
+            if let Err(message) = crate::harness::snapshot::write_recorded() {
+                return Outcome::Failed {
+                    kind: FailureKind::Persist,
+                    message: format!(
+                        "{message}\n\nthe cassette `{}` was written, its snapshots were not",
+                        cassette.display()
+                    ),
                 };
             }
             let changes = previous.map(|old| change_summary(&old, &new));
