@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use replay_harness::__private::{
     Env, FailureKind, Outcome, RunOptions, TESTS, TestDef, run_test_with,
 };
-use replay_harness::{Bench, recorded_test};
+use replay_harness::{Bench, BenchExt, recorded_test};
 
 #[recorded_test(session = "shared/talks.yaml")]
 #[ignore = "run by the tests below"]
@@ -43,13 +43,22 @@ async fn talks_then_fails(bench: &Bench) -> replay_harness::Result<()> {
 #[recorded_test(session = "shared/talks.yaml")]
 #[ignore = "run by the tests below"]
 async fn talks_then_panics(bench: &Bench) {
-    bench
+    let idn = bench
         .instrument("psu")
         .unwrap()
         .query("*IDN?")
         .await
         .unwrap();
+    bench.snapshot("idn", &idn);
     panic!("the body panicked");
+}
+
+#[recorded_test(session = "shared/talks.yaml")]
+#[ignore = "run by the tests below"]
+async fn talks_with_snapshot(bench: &Bench) -> replay_harness::Result<()> {
+    let idn = bench.instrument("psu")?.query("*IDN?").await?;
+    bench.snapshot("idn", &idn);
+    Ok(())
 }
 
 #[recorded_test(session = "shared/talks.yaml")]
@@ -213,7 +222,7 @@ fn registration_describes_the_test() {
             .iter()
             .filter(|t| t.module_path == "recorded_runtime")
             .count(),
-        7
+        8
     );
 }
 
@@ -287,6 +296,13 @@ fn failed_or_panicking_recording_leaves_the_cassette() {
         other => panic!("{other:?}"),
     }
     assert_eq!(std::fs::read(pkg.cassette()).unwrap(), before);
+    // ... nor the snapshot it took before panicking.
+    let snapshot = pkg.root().join("sessions/shared/talks@idn.snap");
+    assert!(!snapshot.exists(), "a failed recording wrote a snapshot");
+
+    assert!(pkg.run("talks_with_snapshot", Some("1"), None).passed());
+    let text = std::fs::read_to_string(&snapshot).unwrap();
+    assert!(text.ends_with("\"ACME,PSU-1,0001,1.0\"\n"), "{text}");
 }
 
 #[test]
@@ -300,7 +316,7 @@ fn replay_failures_come_in_order() {
     assert_eq!(kind, FailureKind::Unused);
     assert!(message.contains("MEAS:VOLT?"), "{message}");
     assert!(
-        message.contains("RECORD=1 cargo test --test recorded_runtime talks_less"),
+        message.contains("RECORD=1 cargo test --test recorded_runtime talks_less -- --exact"),
         "{message}"
     );
 
@@ -314,9 +330,9 @@ fn replay_failures_come_in_order() {
     assert_eq!(kind, FailureKind::Body);
     assert!(message.starts_with("replay mismatch on `psu`"), "{message}");
     assert!(
-        message
-            .trim_end()
-            .ends_with("RECORD=1 cargo test --test recorded_runtime sends_another_command"),
+        message.trim_end().ends_with(
+            "RECORD=1 cargo test --test recorded_runtime sends_another_command -- --exact"
+        ),
         "{message}"
     );
 }
@@ -346,7 +362,7 @@ fn missing_cassettes_and_modes() {
         "{message}"
     );
     assert!(
-        message.contains("    RECORD=1 cargo test --test recorded_runtime talks\n"),
+        message.contains("    RECORD=1 cargo test --test recorded_runtime talks -- --exact\n"),
         "{message}"
     );
     let (_, message) = failure(pkg.run("talks", Some("0"), Some("true")));

@@ -159,7 +159,7 @@ fn harness_lifecycle() {
     );
     assert!(
         out.stderr.contains(&format!(
-            "RECORD=1 cargo test --test lab psu::setpoint  # {SETPOINT}"
+            "RECORD=1 cargo test --test lab psu::setpoint -- --exact  # {SETPOINT}"
         )),
         "{out}"
     );
@@ -177,7 +177,8 @@ fn harness_lifecycle() {
         "{out}"
     );
     assert!(
-        out.stdout.contains("RECORD=1 cargo test --test lab idn"),
+        out.stdout
+            .contains("RECORD=1 cargo test --test lab idn -- --exact"),
         "{out}"
     );
 
@@ -274,7 +275,7 @@ fn harness_lifecycle() {
     );
     assert!(
         out.stdout
-            .contains("    RECORD=1 cargo test --test lab psu::setpoint"),
+            .contains("    RECORD=1 cargo test --test lab psu::setpoint -- --exact"),
         "{out}"
     );
     assert!(

@@ -119,12 +119,12 @@ fn recorded_test_lifecycle() {
     );
     assert!(
         out.stdout
-            .contains("RECORD=1 cargo test --test bench psu_setpoint"),
+            .contains("RECORD=1 cargo test --test bench psu_setpoint -- --exact"),
         "{out}"
     );
     assert!(
         out.stdout
-            .contains("RECORD=1 cargo test --lib tests::lib_idn"),
+            .contains("RECORD=1 cargo test --lib tests::lib_idn -- --exact"),
         "{out}"
     );
     assert!(
@@ -152,7 +152,7 @@ fn recorded_test_lifecycle() {
     );
     assert!(
         out.stdout
-            .contains("RECORD=1 cargo test --test bench dmm_identifies"),
+            .contains("RECORD=1 cargo test --test bench dmm_identifies -- --exact"),
         "{out}"
     );
     assert!(
@@ -265,7 +265,7 @@ fn recorded_test_lifecycle() {
     assert!(out.stdout.contains("VOLT 5.0, (@1)"), "{out}");
     assert!(
         out.stdout
-            .contains("RECORD=1 cargo test --test bench psu_setpoint"),
+            .contains("RECORD=1 cargo test --test bench psu_setpoint -- --exact"),
         "{out}"
     );
     assert!(
@@ -284,7 +284,7 @@ fn recorded_test_lifecycle() {
     assert!(out.stdout.contains("MEAS:VOLT? (@1)"), "{out}");
     assert!(
         out.stdout
-            .contains("RECORD=1 cargo test --test bench psu_setpoint"),
+            .contains("RECORD=1 cargo test --test bench psu_setpoint -- --exact"),
         "{out}"
     );
 

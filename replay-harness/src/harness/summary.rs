@@ -196,12 +196,12 @@ mod tests {
             replayed: 3,
             regressions: vec![Regression {
                 test: "psu::ramp".into(),
-                rerecord: "RECORD=1 cargo test --test lab psu::ramp".into(),
+                rerecord: "RECORD=1 cargo test --test lab psu::ramp -- --exact".into(),
             }],
             missing: vec![Missing {
                 test: "dmm_reads".into(),
                 cassette: "sessions/lab/dmm_reads.yaml".into(),
-                record: "RECORD=1 cargo test --test lab dmm_reads".into(),
+                record: "RECORD=1 cargo test --test lab dmm_reads -- --exact".into(),
             }],
             orphans: vec!["sessions/lab/old.yaml".into()],
             snapshots: vec![PendingSnapshot {
@@ -230,7 +230,7 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("    RECORD=1 cargo test --test lab psu::ramp\n"),
+            out.contains("    RECORD=1 cargo test --test lab psu::ramp -- --exact\n"),
             "{out}"
         );
         assert!(out.contains("    git rm sessions/lab/old.yaml\n"), "{out}");
@@ -239,7 +239,9 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("RECORD=1 cargo test --test lab dmm_reads  # sessions/lab/dmm_reads.yaml"),
+            out.contains(
+                "RECORD=1 cargo test --test lab dmm_reads -- --exact  # sessions/lab/dmm_reads.yaml"
+            ),
             "{out}"
         );
         assert!(out.contains("cargo insta review"), "{out}");

@@ -26,7 +26,7 @@ pub struct TestPaths {
     pub cassette: PathBuf,
     /// The bench config (absolute); only record mode reads it.
     pub bench: PathBuf,
-    /// `RECORD=1 cargo test --test <target> <name>`.
+    /// `RECORD=1 cargo test --test <target> <name> -- --exact`.
     pub rerecord: String,
 }
 
@@ -125,6 +125,10 @@ pub fn target_selector(def: &TestDef) -> String {
     }
     let package_root = Path::new(def.manifest_dir);
     if def.package.replace('-', "_") == def.crate_name {
+        // The binary's own root file: its tests are in the binary even when a library exists.
+        if components.ends_with(&["src", "main.rs"]) {
+            return format!("--bin {}", def.package);
+        }
         if package_root.join("src/lib.rs").exists() || !package_root.join("src/main.rs").exists() {
             return "--lib".to_owned();
         }
@@ -133,10 +137,12 @@ pub fn target_selector(def: &TestDef) -> String {
     format!("--test {}", def.crate_name)
 }
 
-/// `RECORD=1 cargo test --test <target> <test name>`.
+/// `RECORD=1 cargo test --test <target> <test name> -- --exact`: the test name is the path
+/// libtest gives it (module path within the target, then the function), matched exactly
+/// so that re-recording `idn` leaves `idn_is_keysight` alone.
 pub fn rerecord_command(def: &TestDef) -> String {
     format!(
-        "RECORD=1 cargo test {} {}",
+        "RECORD=1 cargo test {} {} -- --exact",
         target_selector(def),
         def.test_name()
     )
@@ -210,7 +216,7 @@ mod tests {
         assert_eq!(p.bench, PathBuf::from("/ws/lab/bench.yaml"));
         assert_eq!(
             p.rerecord,
-            "RECORD=1 cargo test --test my-lab psu::psu_ramp"
+            "RECORD=1 cargo test --test my-lab psu::psu_ramp -- --exact"
         );
     }
 
@@ -226,7 +232,10 @@ mod tests {
             p.cassette,
             PathBuf::from("/ws/sessions/my-lab/bench/psu_ramp.yaml")
         );
-        assert_eq!(p.rerecord, "RECORD=1 cargo test --test bench psu_ramp");
+        assert_eq!(
+            p.rerecord,
+            "RECORD=1 cargo test --test bench psu_ramp -- --exact"
+        );
     }
 
     #[test]
@@ -281,8 +290,33 @@ mod tests {
         assert_eq!(target_selector(&d), "--lib");
         assert_eq!(
             rerecord_command(&d),
-            "RECORD=1 cargo test --lib tests::psu_ramp"
+            "RECORD=1 cargo test --lib tests::psu_ramp -- --exact"
         );
+    }
+
+    #[test]
+    fn binary_tests_select_the_binary() {
+        // A package with both `src/lib.rs` and `src/main.rs`: `--lib` would run 0 tests.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
+        std::fs::write(dir.path().join("src/main.rs"), "").unwrap();
+        let root: &'static str =
+            Box::leak(dir.path().to_str().unwrap().to_owned().into_boxed_str());
+        let mut d = def("my_lab", "lab/src/main.rs", "my_lab");
+        d.manifest_dir = root;
+        assert_eq!(target_selector(&d), "--bin my-lab");
+        assert_eq!(
+            rerecord_command(&d),
+            "RECORD=1 cargo test --bin my-lab psu_ramp -- --exact"
+        );
+        let mut d = def("my_lab::tests", "lab/src/lib.rs", "my_lab");
+        d.manifest_dir = root;
+        assert_eq!(target_selector(&d), "--lib");
+        let d = def("x", "src/bin/x.rs", "x");
+        assert_eq!(target_selector(&d), "--bin x");
+        let d = def("x", "src/bin/x/main.rs", "x");
+        assert_eq!(target_selector(&d), "--bin x");
     }
 
     #[test]
