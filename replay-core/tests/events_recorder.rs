@@ -234,3 +234,45 @@ async fn finish_returns_the_path_and_names_never_clobber() {
     );
     assert_eq!(files(dir.path()).len(), 2);
 }
+
+#[test]
+fn concurrent_saves_of_the_same_name_never_clobber() {
+    const N: usize = 8;
+    let dir = tempfile::tempdir().unwrap();
+    // Created together, so they share the name and (all but always) the second.
+    let guards: Vec<_> = (0..N)
+        .map(|_| EventRecorder::new("race", dir.path()).guard())
+        .collect();
+    let barrier = std::sync::Barrier::new(N);
+    let paths: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = guards
+            .into_iter()
+            .enumerate()
+            .map(|(i, guard)| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    guard.record(&BotEvent::Count(i as u32), "x").unwrap();
+                    barrier.wait();
+                    guard.finish_now().unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut unique = paths.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), N, "{paths:?}");
+    assert_eq!(files(dir.path()).len(), N);
+    let mut counts: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            Recording::load(p).unwrap().events[0]
+                .event_data
+                .get()
+                .to_owned()
+        })
+        .collect();
+    counts.sort();
+    assert_eq!(counts, (0..N).map(|i| i.to_string()).collect::<Vec<_>>());
+}

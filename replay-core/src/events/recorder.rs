@@ -350,15 +350,25 @@ impl EventRecorder {
     /// of another recording at that path is never overwritten (a `_2`, `_3`… suffix is added).
     pub fn save(&self) -> Result<PathBuf> {
         let recording = self.recording();
-        let path = {
-            let state = self.state();
+        let (path, reserved) = {
+            let mut state = self.state();
             match &state.saved_to {
-                Some(path) => path.clone(),
-                None => unique_path(self.default_path()),
+                Some(path) => (path.clone(), false),
+                None => {
+                    let path = reserve_path(self.default_path())?;
+                    state.saved_to = Some(path.clone());
+                    (path, true)
+                }
             }
         };
-        recording.save(&path)?;
-        self.state().saved_to = Some(path.clone());
+        if let Err(e) = recording.save(&path) {
+            if reserved {
+                // Free the name again; a later save reserves one afresh.
+                let _ = std::fs::remove_file(&path);
+                self.state().saved_to = None;
+            }
+            return Err(e);
+        }
         Ok(path)
     }
 
@@ -377,18 +387,34 @@ impl EventRecorder {
     }
 }
 
-fn unique_path(path: PathBuf) -> PathBuf {
-    if !path.exists() {
-        return path;
+/// Claims `path`, or `<stem>_2.json`, `<stem>_3.json`… if taken, by creating it empty
+/// (`create_new`, so two recorders saving the same name at the same second cannot both get
+/// it); the atomic save then replaces the empty file.
+fn reserve_path(path: PathBuf) -> Result<PathBuf> {
+    let fail = |path: &Path, source| Error::File {
+        action: "write recording",
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| fail(&path, e))?;
     }
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    for n in 2.. {
-        let candidate = path.with_file_name(format!("{stem}_{n}.json"));
-        if !candidate.exists() {
-            return candidate;
+    let mut candidate = path.clone();
+    for n in 2u64.. {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
+            Ok(_) => return Ok(candidate),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                candidate = path.with_file_name(format!("{stem}_{n}.json"));
+            }
+            Err(e) => return Err(fail(&candidate, e)),
         }
     }
     unreachable!("some numbered file name is free")
