@@ -154,15 +154,22 @@ psu:
     assert_eq!(back, sample(), "round trip, binary byte-exact");
 }
 
+#[cfg(unix)]
 #[test]
 fn identical_file_is_not_rewritten_and_writes_are_atomic() {
+    use std::os::unix::fs::MetadataExt as _;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/dir/s.yaml");
     write_session(&path, &sample()).unwrap();
-    let first = std::fs::metadata(&path).unwrap().modified().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(20));
+    let inode = |p: &std::path::Path| std::fs::metadata(p).unwrap().ino();
+    let first = inode(&path);
+    // Same bytes: the file is left alone, not replaced by a rename.
     write_session(&path, &sample()).unwrap();
-    assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), first);
+    assert_eq!(inode(&path), first);
+    // Other bytes: a new file is renamed into place (atomic), not the old one rewritten.
+    std::fs::write(&path, "{}\n").unwrap();
+    write_session(&path, &sample()).unwrap();
+    assert_ne!(inode(&path), first);
     let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name())
