@@ -160,6 +160,16 @@ impl Bench {
         }
     }
 
+    /// The first replay mismatch of this bench (its report), whether or not the test
+    /// returned that error: a harness tells a regression from other failures with it.
+    /// Always `None` when recording.
+    pub fn first_deviation(&self) -> Option<String> {
+        match &self.state {
+            State::Record { .. } => None,
+            State::Replay(replayer) => replayer.first_deviation.get().cloned(),
+        }
+    }
+
     /// The session file this bench writes or reads.
     pub fn session_path(&self) -> &Path {
         &self.session_path

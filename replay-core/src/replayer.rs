@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::block;
 use crate::error::{Error, Result};
@@ -49,6 +49,8 @@ pub(crate) struct Replayer {
     pub(crate) options: ReplayOptions,
     /// Next position per instrument, in session order.
     cursors: Vec<Mutex<usize>>,
+    /// The first mismatch seen, even if the test swallowed or unwrapped the error.
+    pub(crate) first_deviation: OnceLock<String>,
 }
 
 impl Replayer {
@@ -59,6 +61,7 @@ impl Replayer {
             session,
             options,
             cursors,
+            first_deviation: OnceLock::new(),
         }
     }
 
@@ -149,7 +152,7 @@ impl ReplayInstrument {
                     recorded
                 }
                 _ => {
-                    return Err(Error::Mismatch(Box::new(MismatchReport::new(
+                    let report = MismatchReport::new(
                         &self.alias,
                         self.replayer.path.clone(),
                         log,
@@ -157,7 +160,9 @@ impl ReplayInstrument {
                         kind,
                         command,
                         &self.replayer.options.rerecord,
-                    ))));
+                    );
+                    let _ = self.replayer.first_deviation.set(report.to_string());
+                    return Err(Error::Mismatch(Box::new(report)));
                 }
             }
         };
