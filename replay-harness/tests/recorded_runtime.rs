@@ -63,6 +63,14 @@ async fn talks_with_snapshot(bench: &Bench) -> replay_harness::Result<()> {
 
 #[recorded_test(session = "shared/talks.yaml")]
 #[ignore = "run by the tests below"]
+async fn unwraps_a_mismatch(bench: &Bench) {
+    let psu = bench.instrument("psu").unwrap();
+    psu.query("*IDN?").await.unwrap();
+    psu.write("VOLT 9").await.unwrap();
+}
+
+#[recorded_test(session = "shared/talks.yaml")]
+#[ignore = "run by the tests below"]
 async fn sends_another_command(bench: &Bench) -> Result<(), replay_harness::Error> {
     bench.instrument("psu")?.query("*IDN?").await?;
     bench.instrument("psu")?.write("VOLT 3").await?;
@@ -222,7 +230,7 @@ fn registration_describes_the_test() {
             .iter()
             .filter(|t| t.module_path == "recorded_runtime")
             .count(),
-        8
+        9
     );
 }
 
@@ -286,7 +294,7 @@ fn failed_or_panicking_recording_leaves_the_cassette() {
     assert_eq!(std::fs::read(pkg.cassette()).unwrap(), before);
 
     match pkg.run("talks_then_panics", Some("1"), None) {
-        Outcome::Panicked { payload, note } => {
+        Outcome::Panicked { payload, note, .. } => {
             assert_eq!(
                 replay_harness::__private::panic_message(&*payload),
                 "the body panicked"
@@ -327,7 +335,7 @@ fn replay_failures_come_in_order() {
 
     // A mismatch is the runtime's full message (Display), ending with the command.
     let (kind, message) = failure(pkg.run("sends_another_command", None, None));
-    assert_eq!(kind, FailureKind::Body);
+    assert_eq!(kind, FailureKind::Regression);
     assert!(message.starts_with("replay mismatch on `psu`"), "{message}");
     assert!(
         message.trim_end().ends_with(
@@ -335,6 +343,27 @@ fn replay_failures_come_in_order() {
         ),
         "{message}"
     );
+
+    // A mismatch the test unwrapped is a regression too, ending with the command.
+    match pkg.run("unwraps_a_mismatch", None, None) {
+        Outcome::Panicked {
+            note, regression, ..
+        } => {
+            assert!(regression, "{note}");
+            assert!(
+                note.ends_with(
+                    "RECORD=1 cargo test --test recorded_runtime unwraps_a_mismatch -- --exact"
+                ),
+                "{note}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // ... and a plain panic is not.
+    match pkg.run("talks_then_panics", None, None) {
+        Outcome::Panicked { regression, .. } => assert!(!regression),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

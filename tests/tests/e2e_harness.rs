@@ -36,7 +36,12 @@ mod psu {
         let volts = std::env::var("SCRATCH_VOLTS").unwrap_or_else(|_| "5.0".to_owned());
         psu.write("*RST").await?;
         psu.write("OUTP ON, (@1)").await?;
-        psu.write(&format!("VOLT {volts}, (@1)")).await?;
+        let set = psu.write(&format!("VOLT {volts}, (@1)")).await;
+        if std::env::var_os("SCRATCH_UNWRAP").is_some() {
+            set.unwrap();
+        } else {
+            set?;
+        }
         let read: f64 = psu.query("MEAS:VOLT? (@1)").await?.trim().parse()?;
         assert!((read - volts.parse::<f64>()?).abs() < 0.05, "read {read}");
         psu.write("OUTP OFF").await?;
@@ -281,6 +286,26 @@ fn harness_lifecycle() {
     assert!(
         out.stderr
             .contains("replay: 2 sessions replayed, 1 regression"),
+        "{out}"
+    );
+
+    // The same mismatch `.unwrap()`ed (a panic) is still a regression, not a failure.
+    let out = krate
+        .cargo_test()
+        .args(["--test", "lab"])
+        .env("SCRATCH_VOLTS", "3.0")
+        .env("SCRATCH_UNWRAP", "1")
+        .run()
+        .unwrap();
+    failed(&out);
+    assert!(
+        out.stderr
+            .contains("replay: 2 sessions replayed, 1 regression"),
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains("    RECORD=1 cargo test --test lab psu::setpoint -- --exact"),
         "{out}"
     );
 

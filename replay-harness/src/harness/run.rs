@@ -242,20 +242,31 @@ fn run_one(
                         .unwrap_or_default(),
                     record: rerecord.clone(),
                 }),
-                FailureKind::Body | FailureKind::Unused if is_regression(&message) => {
-                    t.regressions.push(Regression {
-                        test: name.to_owned(),
-                        rerecord: rerecord.clone(),
-                    })
-                }
+                FailureKind::Regression | FailureKind::Unused => t.regressions.push(Regression {
+                    test: name.to_owned(),
+                    rerecord: rerecord.clone(),
+                }),
                 _ => t.failures.push((name.to_owned(), first_line(&message))),
             });
             Err(Failed::from(message))
         }
-        Outcome::Panicked { payload, note } => {
+        Outcome::Panicked {
+            payload,
+            note,
+            regression,
+        } => {
             let message = panic_message(&*payload);
+            let rerecord = paths
+                .as_ref()
+                .map(|p| p.rerecord.clone())
+                .unwrap_or_default();
             collector.update(|t| {
-                if pending.is_empty() {
+                if regression {
+                    t.regressions.push(Regression {
+                        test: name.to_owned(),
+                        rerecord: rerecord.clone(),
+                    });
+                } else if pending.is_empty() {
                     t.failures.push((name.to_owned(), first_line(&message)));
                 }
                 for path in &pending {
@@ -279,13 +290,6 @@ fn diff_options(context: &Context) -> DiffOptions {
         tolerance: context.tolerance,
         ..DiffOptions::default()
     }
-}
-
-/// Whether a failure is a deviation from the cassette (a regression), not a setup error.
-fn is_regression(message: &str) -> bool {
-    message.contains("replay mismatch on")
-        || message.contains("replay ran past the end")
-        || message.contains("never replayed")
 }
 
 fn first_line(message: &str) -> String {

@@ -27,8 +27,12 @@ pub enum FailureKind {
     MissingCassette,
     /// The bench could not be opened: unreadable cassette, bad bench config.
     Bench,
-    /// The body returned an error (a replay mismatch, an instrument error, its own check).
+    /// The body returned an error (an instrument error, its own check) that is not a
+    /// deviation from the cassette.
     Body,
+    /// Replay deviated from the cassette (a mismatch), whether the body returned that
+    /// error, wrapped it or panicked on it: the behaviour changed since the recording.
+    Regression,
     /// The body passed but left recorded interactions unused (replay).
     Unused,
     /// The body passed but the cassette could not be written (record).
@@ -63,8 +67,11 @@ pub enum Outcome {
     Panicked {
         /// The panic payload, to resume it or describe it.
         payload: Box<dyn Any + Send + 'static>,
-        /// What happened to the cassette (`the cassette was not written` …).
+        /// What happened to the cassette (`the cassette was not written` …); for a
+        /// regression it ends with the re-record command.
         note: String,
+        /// Whether replay deviated from the cassette before the panic (a regression).
+        regression: bool,
     },
 }
 
@@ -78,7 +85,7 @@ impl Outcome {
     pub fn failure_message(&self) -> Option<String> {
         match self {
             Outcome::Failed { message, .. } => Some(message.clone()),
-            Outcome::Panicked { payload, note } => {
+            Outcome::Panicked { payload, note, .. } => {
                 Some(format!("test panicked: {}\n{note}", panic_message(payload)))
             }
             _ => None,
@@ -105,10 +112,15 @@ impl std::fmt::Debug for Outcome {
                 .field("kind", kind)
                 .field("message", message)
                 .finish(),
-            Outcome::Panicked { payload, note } => f
+            Outcome::Panicked {
+                payload,
+                note,
+                regression,
+            } => f
                 .debug_struct("Panicked")
                 .field("payload", &panic_message(payload))
                 .field("note", note)
+                .field("regression", regression)
                 .finish(),
         }
     }
@@ -242,10 +254,33 @@ async fn replay(def: &TestDef, paths: &TestPaths, cassette: PathBuf) -> Outcome 
             Err(join) => std::panic::resume_unwind(join.into_panic()),
         };
     let bench = Bench::replay_session(&cassette, session, options);
-    match run_body(def, &bench).await {
-        Err(payload) => Outcome::Panicked {
-            payload,
-            note: format!("replayed from `{}`", cassette.display()),
+    let result = run_body(def, &bench).await;
+    // A deviation the body returned, wrapped, swallowed or unwrapped: a regression, and
+    // its message always ends with how to re-record.
+    let regression = bench.first_deviation().is_some();
+    let rerecord = |text: String| {
+        if text.trim_end().ends_with(&paths.rerecord) {
+            text
+        } else {
+            format!(
+                "{}\nthe test deviated from its cassette; if the new behaviour is intended, re-record it on the bench:\n    {}",
+                text.trim_end(),
+                paths.rerecord
+            )
+        }
+    };
+    match result {
+        Err(payload) => {
+            let note = format!("replayed from `{}`", cassette.display());
+            Outcome::Panicked {
+                payload,
+                note: if regression { rerecord(note) } else { note },
+                regression,
+            }
+        }
+        Ok(Err(message)) if regression => Outcome::Failed {
+            kind: FailureKind::Regression,
+            message: rerecord(message),
         },
         Ok(Err(message)) => Outcome::Failed {
             kind: FailureKind::Body,
@@ -306,6 +341,7 @@ async fn record(
         Err(payload) => Outcome::Panicked {
             payload,
             note: format!("recording: {not_written}"),
+            regression: false,
         },
         Ok(Err(message)) => Outcome::Failed {
             kind: FailureKind::Body,
@@ -398,7 +434,7 @@ pub fn run_as_libtest(def: &TestDef) {
         Outcome::Replayed { .. } => {}
         Outcome::Recorded { summary, .. } => print_uncaptured(&summary),
         Outcome::Failed { message, .. } => panic!("{message}"),
-        Outcome::Panicked { payload, note } => {
+        Outcome::Panicked { payload, note, .. } => {
             eprintln!("{note}");
             std::panic::resume_unwind(payload)
         }
