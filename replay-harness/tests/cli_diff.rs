@@ -65,12 +65,12 @@ fn what_if_recording_shows_counts_added_removed_and_first_divergence() {
         text.contains("first divergence: event #3 of old, #3 of new"),
         "{text}"
     );
-    let removed = text.lines().find(|l| l.contains("│ -")).unwrap();
+    let removed = text.lines().find(|l| l.contains("│-")).unwrap();
     assert!(
         removed.trim_start().starts_with("3 ") && removed.contains("0.200 s  OrderFailed"),
         "{text}"
     );
-    let added = text.lines().find(|l| l.contains("│ +")).unwrap();
+    let added = text.lines().find(|l| l.contains("│+")).unwrap();
     assert!(
         added.trim_start().starts_with("3 ") && added.contains("0.180 s  StopLossHit"),
         "{text}"

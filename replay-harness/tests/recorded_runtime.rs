@@ -193,14 +193,21 @@ impl Package {
     }
 
     fn run(&self, name: &str, record: Option<&str>, ci: Option<&str>) -> Outcome {
+        self.run_env(
+            name,
+            Env {
+                record: record.map(str::to_owned),
+                ci: ci.map(str::to_owned),
+                ..Env::default()
+            },
+        )
+    }
+
+    fn run_env(&self, name: &str, env: Env) -> Outcome {
         let mut def: TestDef = *TESTS.iter().find(|t| t.name == name).unwrap();
         def.manifest_dir = Box::leak(self.root().to_str().unwrap().to_owned().into_boxed_str());
         let options = RunOptions {
-            env: Env {
-                record: record.map(str::to_owned),
-                ci: ci.map(str::to_owned),
-                bench: None,
-            },
+            env,
             display_base: Some(self.root().to_owned()),
         };
         run_test_with(&def, &options)
@@ -243,9 +250,14 @@ fn record_replay_and_rerecord_with_summary() {
             cassette,
             changes,
             summary,
+            diff,
+            previous,
+            session,
         } => {
             assert_eq!(cassette, Path::new("sessions/shared/talks.yaml"));
             assert_eq!(changes, None);
+            assert!(diff.is_none() && previous.is_none());
+            assert_eq!(session.len(), 3);
             assert_eq!(
                 summary,
                 "recorded `sessions/shared/talks.yaml`: 3 interactions on 1 instrument"
@@ -262,9 +274,16 @@ fn record_replay_and_rerecord_with_summary() {
     inst.millivolts.store(4200, Ordering::SeqCst);
     match pkg.run("talks", Some("all"), None) {
         Outcome::Recorded {
-            changes, summary, ..
+            changes,
+            summary,
+            diff,
+            previous,
+            ..
         } => {
             let changes = changes.expect("a previous cassette");
+            // The harness renders this diff; no second read of the cassettes.
+            assert_eq!(diff.expect("a diff").summary(), changes);
+            assert_eq!(previous.expect("the previous cassette").len(), 3);
             assert!(changes.contains("1 response changed"), "{changes}");
             assert!(
                 summary.starts_with("re-recorded `sessions/shared/talks.yaml`: "),
@@ -275,6 +294,44 @@ fn record_replay_and_rerecord_with_summary() {
     }
     let text = std::fs::read_to_string(pkg.cassette()).unwrap();
     assert!(text.contains("4.200"), "{text}");
+}
+
+#[test]
+fn rerecord_summary_uses_the_diff_tolerance() {
+    let inst = instrument();
+    let pkg = Package::new(&inst);
+    assert!(pkg.run("talks", Some("1"), None).passed());
+    // 5.000 V → 5.004 V: 0.08 %, within the default 0.1 %, beyond 0.01 %.
+    inst.millivolts.store(5004, Ordering::SeqCst);
+    let rerecord = |tolerance: Option<&str>| {
+        pkg.run_env(
+            "talks",
+            Env {
+                record: Some("1".into()),
+                tolerance: tolerance.map(str::to_owned),
+                ..Env::default()
+            },
+        )
+    };
+    let changes = |outcome: Outcome| match outcome {
+        Outcome::Recorded {
+            changes: Some(changes),
+            ..
+        } => changes,
+        other => panic!("{other:?}"),
+    };
+    let default = changes(rerecord(None));
+    assert!(!default.contains("beyond"), "{default}");
+    inst.millivolts.store(5000, Ordering::SeqCst);
+    let strict = changes(rerecord(Some("0.0001")));
+    assert!(strict.contains("1 drifted beyond 0.01%"), "{strict}");
+
+    let (kind, message) = failure(rerecord(Some("1%")));
+    assert_eq!(kind, FailureKind::Setup);
+    assert!(
+        message.starts_with("invalid value `1%` for `REPLAY_DIFF_TOLERANCE`: expected a relative tolerance such as `0.001`"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -33,14 +33,7 @@ pub(crate) struct Args {
     timestamps: bool,
 }
 
-fn parse_tolerance(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
-        _ => Err(format!(
-            "expected a relative tolerance such as `0.001` (0.1 %) or `0.01`, got `{text}`"
-        )),
-    }
-}
+use replay_harness::__private::parse_tolerance;
 
 pub(crate) fn run(args: Args) -> CliResult {
     match (detect(&args.old)?, detect(&args.new)?) {

@@ -2,7 +2,7 @@
 //! closed pipe.
 
 use std::fmt;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 /// An error the CLI prints as `error: …` (with its `caused by:` chain) before exiting 2.
@@ -63,17 +63,7 @@ pub(crate) enum OutputFormat {
     Json,
 }
 
-/// Whether to colour output written to `stream`: `NO_COLOR` (non-empty) turns colour off,
-/// `CLICOLOR_FORCE` (non-empty, not `0`) turns it on, otherwise only on a terminal.
-pub(crate) fn color_enabled(stream: &impl IsTerminal) -> bool {
-    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-        return false;
-    }
-    if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0") {
-        return true;
-    }
-    stream.is_terminal()
-}
+pub(crate) use replay_harness::__private::color_enabled;
 
 /// Writes `text` to stdout; a closed pipe (`replay … | head`) is not an error.
 pub(crate) fn print_stdout(text: &str) -> CliResult<()> {

@@ -230,7 +230,7 @@ mod tests {
         Env {
             record: record.map(Into::into),
             ci: ci.map(Into::into),
-            bench: None,
+            ..Env::default()
         }
     }
 

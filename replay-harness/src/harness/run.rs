@@ -1,23 +1,19 @@
 //! The harness's `main`: list, run, report.
 
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use replay_core::diff::{DiffOptions, RenderOptions, SessionDiff};
-use replay_core::session::read_session;
+use replay_core::diff::RenderOptions;
 
 use super::collect::{Collector, Missing, PendingSnapshot, Regression, Rerecorded};
 use super::plan::{HarnessTarget, Orphan, PlannedTest, Status, plan};
 use super::snapshot::take_pending;
 use super::summary;
+use crate::runtime::describe::percent;
 use crate::runtime::{
-    FailureKind, Outcome, RecordMode, RunOptions, panic_message, relative_to, run_test_with,
+    FailureKind, Outcome, RunOptions, color_enabled, panic_message, relative_to, run_test_with,
 };
-
-/// The variable that sets the drift tolerance of re-record reports (a ratio, `0.001` = 0.1 %).
-pub(crate) const TOLERANCE_VAR: &str = "REPLAY_DIFF_TOLERANCE";
 
 /// Runs the harness of one test target; what [`main!`](crate::main) expands to. Exits.
 pub fn main(target: HarnessTarget) -> ! {
@@ -25,7 +21,7 @@ pub fn main(target: HarnessTarget) -> ! {
     let options = RunOptions::from_process();
     let plan = plan(&target, &options.env, options.display_base.as_deref());
     let collector = Arc::new(Collector::default());
-    let tolerance = match tolerance(std::env::var(TOLERANCE_VAR).ok().as_deref()) {
+    let tolerance = match options.env.diff_tolerance() {
         Ok(t) => t,
         Err(message) => {
             eprintln!("error: {message}");
@@ -104,34 +100,14 @@ fn shown(context: &Context, path: &Path) -> String {
     .to_string()
 }
 
-/// Colour for the re-record diffs: libtest's `--color`, else a terminal without `NO_COLOR`
-/// (or `CLICOLOR_FORCE`).
+/// Colour for the re-record diffs: libtest's `--color`, else the CLI's rule
+/// ([`color_enabled`]: `NO_COLOR`, `CLICOLOR_FORCE`, a terminal).
 fn color(args: &Arguments) -> bool {
     use libtest_mimic::ColorSetting;
-    let env = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
     match args.color {
         Some(ColorSetting::Always) => true,
         Some(ColorSetting::Never) => false,
-        _ => {
-            if env("NO_COLOR") {
-                false
-            } else {
-                env("CLICOLOR_FORCE") || std::io::stderr().is_terminal()
-            }
-        }
-    }
-}
-
-/// Parses `REPLAY_DIFF_TOLERANCE`.
-pub(crate) fn tolerance(value: Option<&str>) -> Result<f64, String> {
-    match value {
-        None | Some("") => Ok(replay_core::diff::DEFAULT_TOLERANCE),
-        Some(text) => match text.trim().parse::<f64>() {
-            Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
-            _ => Err(format!(
-                "invalid value `{text}` for `{TOLERANCE_VAR}`: expected a relative tolerance such as `0.001` (0.1 %, the default) or `0.01`"
-            )),
-        },
+        _ => color_enabled(&std::io::stderr()),
     }
 }
 
@@ -164,16 +140,6 @@ fn run_one(
 ) -> Result<(), Failed> {
     let options = &context.options;
     let paths = crate::runtime::TestPaths::resolve(def, &options.env).ok();
-    // Before a re-record, keep the previous cassette to show what changed.
-    let previous = paths.as_ref().and_then(|p| {
-        let records = RecordMode::parse(options.env.record.as_deref())
-            .is_ok_and(|mode| mode.records(p.cassette.exists()));
-        if records && p.cassette.exists() {
-            read_session(&p.cassette).ok()
-        } else {
-            None
-        }
-    });
     take_pending();
     let outcome = run_test_with(def, options);
     let pending = take_pending();
@@ -184,16 +150,13 @@ fn run_one(
             Ok(())
         }
         Outcome::Recorded {
-            cassette, summary, ..
+            cassette,
+            summary,
+            diff,
+            ..
         } => {
             collector.update(|t| t.recorded += 1);
-            let changed = match (previous, &paths) {
-                (Some(old), Some(p)) => read_session(&p.cassette)
-                    .ok()
-                    .map(|new| SessionDiff::compute(&old, &new, &diff_options(context))),
-                _ => None,
-            };
-            match changed {
+            match diff {
                 Some(diff) if !diff.is_empty() => {
                     let shown_cassette = cassette.display().to_string();
                     let accept = format!(
@@ -285,18 +248,6 @@ fn run_one(
     }
 }
 
-fn diff_options(context: &Context) -> DiffOptions {
-    DiffOptions {
-        tolerance: context.tolerance,
-        ..DiffOptions::default()
-    }
-}
-
 fn first_line(message: &str) -> String {
     message.lines().next().unwrap_or_default().to_owned()
-}
-
-fn percent(ratio: f64) -> String {
-    let text = format!("{:.3}", ratio * 100.0);
-    format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
 }

@@ -6,9 +6,7 @@ use std::path::Path;
 
 use super::collect::Tally;
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+use crate::runtime::describe::plural;
 
 /// The headline: `replay: 12 sessions replayed, 1 regression, 1 orphan, 2 missing`.
 fn headline(tally: &Tally) -> String {

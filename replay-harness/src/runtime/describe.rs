@@ -132,6 +132,17 @@ pub(crate) fn chain(error: &(dyn StdError + 'static)) -> String {
     Chain(error).to_string()
 }
 
+/// `1 interaction`, `3 interactions`.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A ratio as a percentage without trailing zeros: `0.001` → `0.1%`.
+pub(crate) fn percent(ratio: f64) -> String {
+    let text = format!("{:.3}", ratio * 100.0);
+    format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
+}
+
 #[cfg(test)]
 #[expect(
     clippy::needless_borrow,

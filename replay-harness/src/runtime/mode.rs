@@ -1,4 +1,7 @@
-//! The run mode from the environment: `RECORD` and `CI`.
+//! The environment a run reads, parsed in one place: `RECORD`, `CI`, `REPLAY_BENCH`,
+//! `REPLAY_DIFF_TOLERANCE`, and the colour rule (`NO_COLOR`, `CLICOLOR_FORCE`).
+
+use std::io::IsTerminal;
 
 /// What `RECORD` asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +45,32 @@ pub fn is_ci(value: Option<&str>) -> bool {
     value.is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
+/// The variable that sets the drift tolerance of re-record reports (a ratio, `0.001` = 0.1 %).
+pub const TOLERANCE_VAR: &str = "REPLAY_DIFF_TOLERANCE";
+
+/// Parses a relative drift tolerance (`REPLAY_DIFF_TOLERANCE`, `replay diff --tolerance`).
+pub fn parse_tolerance(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+        _ => Err(format!(
+            "expected a relative tolerance such as `0.001` (0.1 %, the default) or `0.01`, got `{text}`"
+        )),
+    }
+}
+
+/// Whether to colour output written to `stream`: `NO_COLOR` (non-empty) turns colour off
+/// (no-color.org), `CLICOLOR_FORCE` (non-empty, not `0`) turns it on, otherwise only on a
+/// terminal. The CLI and the harness (unless libtest's `--color` says) both use it.
+pub fn color_enabled(stream: &impl IsTerminal) -> bool {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0") {
+        return true;
+    }
+    stream.is_terminal()
+}
+
 /// The environment a test run reads, captured once so it can be tested.
 #[derive(Clone, Debug, Default)]
 pub struct Env {
@@ -51,16 +80,30 @@ pub struct Env {
     pub ci: Option<String>,
     /// `REPLAY_BENCH`, if set.
     pub bench: Option<String>,
+    /// `REPLAY_DIFF_TOLERANCE`, if set; see [`Env::diff_tolerance`].
+    pub tolerance: Option<String>,
 }
 
 impl Env {
-    /// Reads `RECORD`, `CI` and `REPLAY_BENCH` from the process environment.
+    /// Reads `RECORD`, `CI`, `REPLAY_BENCH` and `REPLAY_DIFF_TOLERANCE` from the process
+    /// environment.
     pub fn from_process() -> Env {
         let var = |name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
         Env {
             record: var("RECORD"),
             ci: var("CI"),
             bench: var("REPLAY_BENCH").filter(|v| !v.is_empty()),
+            tolerance: var(TOLERANCE_VAR),
+        }
+    }
+
+    /// The drift tolerance of re-record reports: `REPLAY_DIFF_TOLERANCE`, else the default
+    /// (`0.001`, 0.1 %). The error says which values are valid.
+    pub fn diff_tolerance(&self) -> Result<f64, String> {
+        match self.tolerance.as_deref() {
+            None | Some("") => Ok(replay_core::diff::DEFAULT_TOLERANCE),
+            Some(text) => parse_tolerance(text)
+                .map_err(|e| format!("invalid value `{text}` for `{TOLERANCE_VAR}`: {e}")),
         }
     }
 }
@@ -97,6 +140,26 @@ mod tests {
         assert!(RecordMode::All.records(true));
         assert!(RecordMode::Missing.records(false));
         assert!(!RecordMode::Missing.records(true));
+    }
+
+    #[test]
+    fn tolerance_values() {
+        let env = |v: Option<&str>| Env {
+            tolerance: v.map(str::to_owned),
+            ..Env::default()
+        };
+        assert_eq!(
+            env(None).diff_tolerance().unwrap(),
+            replay_core::diff::DEFAULT_TOLERANCE
+        );
+        assert_eq!(env(Some("0.01")).diff_tolerance().unwrap(), 0.01);
+        let err = env(Some("1%")).diff_tolerance().unwrap_err();
+        assert!(
+            err.starts_with("invalid value `1%` for `REPLAY_DIFF_TOLERANCE`: expected a relative tolerance such as `0.001`"),
+            "{err}"
+        );
+        assert!(env(Some("-1")).diff_tolerance().is_err());
+        assert!(env(Some("NaN")).diff_tolerance().is_err());
     }
 
     #[test]

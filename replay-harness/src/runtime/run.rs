@@ -11,7 +11,7 @@ use replay_core::diff::{DiffOptions, SessionDiff};
 use replay_core::session::{self, Session};
 use replay_core::{Bench, ReplayOptions};
 
-use super::describe::chain;
+use super::describe::{chain, plural};
 use super::mode::{Env, RecordMode, is_ci};
 use super::paths::{TestPaths, relative_to};
 use crate::registry::{BodyFuture, TestDef};
@@ -55,6 +55,13 @@ pub enum Outcome {
         changes: Option<String>,
         /// Ready-to-print lines: `recorded `…`: …`.
         summary: String,
+        /// The previous cassette against the new one, with `REPLAY_DIFF_TOLERANCE`
+        /// (`None`: there was none).
+        diff: Option<Box<SessionDiff>>,
+        /// The previous cassette (`None`: there was none).
+        previous: Option<Box<Session>>,
+        /// The session just written.
+        session: Box<Session>,
     },
     /// Failed; `message` is complete and ends with what to do next.
     Failed {
@@ -191,6 +198,10 @@ async fn run_async(def: &TestDef, options: &RunOptions) -> Outcome {
         Ok(mode) => mode,
         Err(message) => return setup(message),
     };
+    let tolerance = match options.env.diff_tolerance() {
+        Ok(tolerance) => tolerance,
+        Err(message) => return setup(message),
+    };
     let paths = match TestPaths::resolve(def, &options.env) {
         Ok(paths) => paths,
         Err(message) => return setup(format!("{message}\n  test: {}", location(def))),
@@ -203,7 +214,19 @@ async fn run_async(def: &TestDef, options: &RunOptions) -> Outcome {
     let exists = paths.cassette.exists();
 
     if mode.records(exists) {
-        record(def, &paths, cassette, &show(&paths.bench), exists).await
+        let diff_options = DiffOptions {
+            tolerance,
+            ..DiffOptions::default()
+        };
+        record(
+            def,
+            &paths,
+            cassette,
+            &show(&paths.bench),
+            exists,
+            &diff_options,
+        )
+        .await
     } else if !exists {
         Outcome::Failed {
             kind: FailureKind::MissingCassette,
@@ -302,6 +325,7 @@ async fn record(
     cassette: PathBuf,
     bench_shown: &Path,
     existed: bool,
+    diff_options: &DiffOptions,
 ) -> Outcome {
     let not_written = if existed {
         format!("the cassette `{}` was left untouched", cassette.display())
@@ -365,38 +389,34 @@ async fn record(
                     ),
                 };
             }
-            let changes = previous.map(|old| change_summary(&old, &new));
+            let diff = previous
+                .as_ref()
+                .map(|old| Box::new(SessionDiff::compute(old, &new, diff_options)));
+            let changes = diff.as_ref().map(|diff| diff.summary());
             let summary = match &changes {
                 Some(changes) => format!("re-recorded `{}`: {changes}", cassette.display()),
                 None => format!(
-                    "recorded `{}`: {} {} on {} {}",
+                    "recorded `{}`: {} on {}",
                     cassette.display(),
-                    new.len(),
-                    plural(new.len(), "interaction"),
-                    new.instruments.len(),
-                    plural(new.instruments.len(), "instrument"),
+                    plural(new.len(), "interaction", "interactions"),
+                    plural(new.instruments.len(), "instrument", "instruments"),
                 ),
             };
             Outcome::Recorded {
                 cassette,
                 changes,
                 summary,
+                diff,
+                previous: previous.map(Box::new),
+                session: Box::new(new),
             }
         }
     }
 }
 
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        word.to_owned()
-    } else {
-        format!("{word}s")
-    }
-}
-
 /// What changed between two recordings of one test, in one line.
-pub fn change_summary(old: &Session, new: &Session) -> String {
-    SessionDiff::compute(old, new, &DiffOptions::default()).summary()
+pub fn change_summary(old: &Session, new: &Session, options: &DiffOptions) -> String {
+    SessionDiff::compute(old, new, options).summary()
 }
 
 /// Runs the body, catching a panic so the caller can decide about the cassette first.
