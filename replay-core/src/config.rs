@@ -145,15 +145,8 @@ impl BenchConfig {
         let wire: WireConfig = if text.trim().is_empty() {
             WireConfig { instruments: None }
         } else {
-            yaml_serde::from_str(text).map_err(|e| {
-                let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-                let message = e.to_string();
-                let message = match message.rfind(" at line ") {
-                    Some(pos) => message[..pos].to_owned(),
-                    None => message,
-                };
-                malformed(line, column, message)
-            })?
+            yaml_serde::from_str(text)
+                .map_err(|e| Error::from_yaml("bench config", path, text, &e, CONFIG_HINT))?
         };
         let Some(Ordered(wire_instruments)) = wire.instruments else {
             return Err(malformed(

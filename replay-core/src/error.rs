@@ -291,6 +291,22 @@ impl Error {
         Error::malformed_line(what, path, line, column, line_text, message, hint)
     }
 
+    /// Builds a [`Error::Malformed`] for a YAML parse error of `text`, at the error's
+    /// line and column (1:1 when it has none), quoting the offending line.
+    pub(crate) fn from_yaml(
+        what: &'static str,
+        path: impl Into<PathBuf>,
+        text: &str,
+        error: &yaml_serde::Error,
+        hint: impl Into<String>,
+    ) -> Error {
+        let (line, column) = error
+            .location()
+            .map_or((1, 1), |loc| (loc.line(), loc.column()));
+        let message = strip_location(&error.to_string());
+        Error::malformed(what, path, text, line, column, message, hint)
+    }
+
     /// Builds a [`Error::Malformed`] from the offending line alone (`None`: no snippet),
     /// for readers that stream and do not hold the whole text.
     pub(crate) fn malformed_line(
@@ -311,6 +327,15 @@ impl Error {
             snippet: line_text.map_or_else(String::new, |t| snippet(t, line, column)),
             hint: hint.into(),
         }))
+    }
+}
+
+/// yaml_serde and serde_json append " at line L column C" to their messages; errors print
+/// the location themselves, so it is cut off.
+pub(crate) fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(pos) => message[..pos].to_owned(),
+        None => message.to_owned(),
     }
 }
 

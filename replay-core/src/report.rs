@@ -210,6 +210,24 @@ pub(crate) fn bold(text: &str, color: bool) -> String {
     }
 }
 
+/// Colours `text` red (removed, worse) when `color` is set.
+pub(crate) fn red(text: &str, color: bool) -> String {
+    if color {
+        format!("{RED}{text}{RESET}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Colours `text` green (added, better) when `color` is set.
+pub(crate) fn green(text: &str, color: bool) -> String {
+    if color {
+        format!("{GREEN}{text}{RESET}")
+    } else {
+        text.to_owned()
+    }
+}
+
 /// A short, one-line rendering of a recorded outcome (response, block or error).
 pub(crate) fn outcome(i: &Interaction) -> Option<String> {
     if let Some(err) = &i.error {
@@ -218,15 +236,19 @@ pub(crate) fn outcome(i: &Interaction) -> Option<String> {
     if let Some(bytes) = &i.binary {
         return Some(format!("‹binary block, {} bytes›", bytes.len()));
     }
-    i.response.as_deref().map(|r| shorten(r, 48))
+    i.response.as_deref().map(|r| shorten(&escape(r), 48))
 }
 
-/// Makes control characters visible (`\n`, `\r`, `\t`, `\u{1b}`) and leaves everything
-/// else, quotes included, as it is: SCPI responses are full of `"`.
+/// Makes text printable on one line, the one way every report and diff in this crate shows
+/// commands and responses: control characters become visible (`\n`, `\r`, `\t`,
+/// `\u{1b}`) and `\` is doubled, so a literal backslash-n differs from a newline.
+/// Everything else, quotes included, is left as it is: SCPI responses are full of `"`.
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() {
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if c.is_control() {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -235,16 +257,17 @@ pub(crate) fn escape(text: &str) -> String {
     out
 }
 
-/// Escapes control characters and cuts long text with `…`.
+/// Cuts `text` to at most `max` characters, the last one an `…` when anything was cut.
+/// Does not escape: call [`escape`] first for text that may hold control characters.
 pub(crate) fn shorten(text: &str, max: usize) -> String {
-    let escaped = escape(text);
-    if escaped.chars().count() > max {
-        let mut cut: String = escaped.chars().take(max - 1).collect();
-        cut.push('…');
-        cut
-    } else {
-        escaped
+    if text.chars().count() <= max {
+        return text.to_owned();
     }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    if max > 0 {
+        cut.push('…');
+    }
+    cut
 }
 
 /// A row showing a recorded interaction.
@@ -527,5 +550,26 @@ to accept the new behaviour, re-record it on the bench:
             "{text}"
         );
         assert!(text.contains("`psu` stopped at #3 of 5"), "{text}");
+    }
+
+    #[test]
+    fn escape_shows_controls_doubles_backslashes_and_keeps_quotes() {
+        assert_eq!(escape("a\nb\tc\r\u{1b}"), "a\\nb\\tc\\r\\u{1b}");
+        // A literal backslash-n is not shown like a newline.
+        assert_eq!(escape("a\\nb"), "a\\\\nb");
+        assert_ne!(escape("a\\nb"), escape("a\nb"));
+        assert_eq!(
+            escape("\"Undefined header\" it's"),
+            "\"Undefined header\" it's"
+        );
+    }
+
+    #[test]
+    fn shorten_cuts_with_an_ellipsis_and_never_panics() {
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("abcd", 4), "abcd");
+        assert_eq!(shorten("é—ü", 2), "é…");
+        assert_eq!(shorten("abc", 1), "…");
+        assert_eq!(shorten("abc", 0), "");
     }
 }

@@ -175,6 +175,19 @@ fn comparison_counts_aligns_and_finds_the_first_divergence() {
     let d = c.first_divergence.as_ref().unwrap();
     assert_eq!((d.left_index, d.right_index), (Some(3), Some(3)));
     assert_eq!(d.right.as_ref().unwrap().event_data.get(), "2");
+    let text = c.render("a.json", "b.json", false, 50);
+    // The layout of every diff in the crate: old/new gutter, `-`/`+`, rules.
+    assert!(
+        text.contains("    3 │+    0.015 s  Order  [src]  2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("4     │-    0.030 s  Close  [src]  {\"pnl\":5.0}"),
+        "{text}"
+    );
+    assert!(text.contains("───┬───"), "{text}");
+    assert!(!text.contains('\x1b'), "{text}");
+    assert!(c.render("a", "b", true, 50).contains("\x1b[31m"));
 
     assert!(compare(&original, &original).equal);
     // Numbers are compared as written: 5.0 and 5 differ.

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::compute::{Change, InstrumentDiff, Presence, SessionDiff, Step};
 use super::options::RenderOptions;
-use crate::report::{Row, bold, render_rows, row};
+use crate::report::{Row, bold, escape, render_rows, row, shorten};
 
 /// Rows shown per instrument before the rest is summarised.
 const MAX_ROWS: usize = 200;
@@ -327,8 +327,8 @@ fn instrument_rows(inst: &InstrumentDiff, context: usize) -> Vec<Row> {
 
 /// Two differing responses, escaped, cut to a window around their first difference.
 fn window(old: &str, new: &str) -> (String, String) {
-    let a: Vec<char> = old.escape_debug().collect();
-    let b: Vec<char> = new.escape_debug().collect();
+    let a: Vec<char> = escape(old).chars().collect();
+    let b: Vec<char> = escape(new).chars().collect();
     if a.len() <= RESPONSE_WIDTH && b.len() <= RESPONSE_WIDTH {
         return (a.into_iter().collect(), b.into_iter().collect());
     }
@@ -340,7 +340,7 @@ fn window(old: &str, new: &str) -> (String, String) {
     let start = first.saturating_sub(RESPONSE_WIDTH / 3);
     let cut = |v: &[char]| {
         let tail: String = v[start.min(v.len())..].iter().collect();
-        let text = shorten_raw(&tail, RESPONSE_WIDTH);
+        let text = shorten(&tail, RESPONSE_WIDTH);
         if start > 0 {
             format!("…{text}")
         } else {
@@ -348,15 +348,4 @@ fn window(old: &str, new: &str) -> (String, String) {
         }
     };
     (cut(&a), cut(&b))
-}
-
-/// Cuts already escaped text to `max` characters with `…`.
-fn shorten_raw(text: &str, max: usize) -> String {
-    if text.chars().count() > max {
-        let mut cut: String = text.chars().take(max - 1).collect();
-        cut.push('…');
-        cut
-    } else {
-        text.to_owned()
-    }
 }

@@ -474,3 +474,26 @@ fn a_removed_reading_among_identical_queries_does_not_shift_the_others() {
         "{changes:?}"
     );
 }
+
+#[test]
+fn text_and_diff_escape_responses_alike() {
+    // A literal backslash-n, a newline, and quotes (which stay as they are).
+    let old = session(vec![(
+        "dmm",
+        None,
+        vec![q("A?", "x\\ny", 1.0), q("B?", "\"ok\"", 2.0)],
+    )]);
+    let new = session(vec![(
+        "dmm",
+        None,
+        vec![q("A?", "x\ny", 1.0), q("B?", "\"ok\"", 2.0)],
+    )]);
+    let old_text = session_text(&old);
+    let new_text = session_text(&new);
+    assert!(old_text.contains("→ x\\\\ny"), "{old_text}");
+    assert!(new_text.contains("→ x\\ny"), "{new_text}");
+    assert!(old_text.contains("→ \"ok\""), "{old_text}");
+    let rendered = diff(&old, &new).render("a", "b");
+    assert!(rendered.contains("x\\\\ny"), "{rendered}");
+    assert!(rendered.contains("x\\ny"), "{rendered}");
+}

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use crate::report::escape;
 use crate::session::{Interaction, Session};
 
 /// Renders `session` as one line per interaction, without timestamps.
@@ -39,7 +40,7 @@ pub fn session_text(session: &Session) -> String {
                 "  {:>num_width$}  {:<kind_width$}  {}",
                 k + 1,
                 i.kind.as_str(),
-                i.command.escape_debug()
+                escape(&i.command)
             );
             if let Some(outcome) = outcome(i) {
                 line.push_str("  → ");
@@ -53,11 +54,7 @@ pub fn session_text(session: &Session) -> String {
 
 fn outcome(i: &Interaction) -> Option<String> {
     if let Some(err) = &i.error {
-        return Some(format!(
-            "⚠ {}: {}",
-            err.kind.as_str(),
-            err.message.escape_debug()
-        ));
+        return Some(format!("⚠ {}: {}", err.kind.as_str(), escape(&err.message)));
     }
     if let Some(bytes) = &i.binary {
         return Some(format!(
@@ -66,7 +63,7 @@ fn outcome(i: &Interaction) -> Option<String> {
             fnv1a(bytes)
         ));
     }
-    i.response.as_ref().map(|r| r.escape_debug().to_string())
+    i.response.as_deref().map(escape)
 }
 
 /// 64-bit FNV-1a: a stable, dependency-free fingerprint of a binary payload.

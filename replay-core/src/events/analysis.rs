@@ -18,6 +18,7 @@ use super::format::compact;
 use super::model::{EventRef, Recording, number_f64};
 use super::stream::{EventSink, EventStream};
 use crate::error::{Error, Result};
+use crate::report::shorten;
 
 /// How often one name (or source) occurs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -248,16 +249,6 @@ impl Timeline {
 /// `12.345 s` style offsets for people.
 pub fn format_offset(ms: f64) -> String {
     format!("{:.3} s", ms / 1000.0)
-}
-
-/// `text` cut to `width` characters with an ellipsis.
-pub(crate) fn shorten(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// What [`filter_file`] wrote.

@@ -13,9 +13,10 @@ use serde_json::Number;
 use serde_json::value::RawValue;
 use similar::{Algorithm, DiffOp};
 
-use super::analysis::{format_offset, shorten};
+use super::analysis::format_offset;
 use super::format::compact;
 use super::model::{RecordedEvent, Recording, number_f64};
+use crate::report::{Row, bold, green, red, render_rows, shorten};
 
 /// One side of a comparison.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -217,12 +218,6 @@ fn diff_event(i: usize, e: &RecordedEvent) -> DiffEvent {
     }
 }
 
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const BOLD: &str = "\x1b[1m";
-const DIM: &str = "\x1b[2m";
-const RESET: &str = "\x1b[0m";
-
 impl Comparison {
     /// The comparison as text for people, in insta's layout: a header naming both files,
     /// count changes, the first divergence, then the aligned events with a gutter of old and
@@ -235,20 +230,13 @@ impl Comparison {
         color: bool,
         max_changes: usize,
     ) -> String {
-        let paint = |code: &str, text: &str| {
-            if color {
-                format!("{code}{text}{RESET}")
-            } else {
-                text.to_owned()
-            }
-        };
         let mut out = String::new();
         let verdict = if self.equal {
             "recordings are equal"
         } else {
             "recordings differ"
         };
-        let _ = writeln!(out, "{}", paint(BOLD, verdict));
+        let _ = writeln!(out, "{}", bold(verdict, color));
         let _ = writeln!(
             out,
             "  old: {left_label}  `{}` ({} events)",
@@ -273,7 +261,11 @@ impl Comparison {
                 .unwrap_or(0);
             for c in &self.count_changes {
                 let delta = format!("{:+}", c.delta);
-                let delta = paint(if c.delta < 0 { RED } else { GREEN }, &delta);
+                let delta = if c.delta < 0 {
+                    red(&delta, color)
+                } else {
+                    green(&delta, color)
+                };
                 let _ = writeln!(
                     out,
                     "  {:<width$}  {:>6} → {:<6} {delta}",
@@ -291,18 +283,17 @@ impl Comparison {
             );
         }
 
-        let gutter = self
-            .left_events
-            .len()
-            .max(self.right_events.len())
-            .to_string()
-            .len()
-            .max(3);
-        let rule_left = "─".repeat(gutter * 2 + 2);
-        let _ = writeln!(out, "{rule_left}┬{}", "─".repeat(60));
+        let mut rows = Vec::new();
         let mut shown = 0;
         let mut hidden = 0;
         let ops = &self.ops;
+        let event_row = |old: Option<usize>, new: Option<usize>, sign: char, line: String| Row {
+            old,
+            new,
+            sign,
+            kind: line,
+            ..Row::default()
+        };
         for (n, op) in ops.iter().enumerate() {
             match op {
                 DiffOp::Equal {
@@ -317,16 +308,15 @@ impl Comparison {
                     for k in 0..*len {
                         if k < after_prev || k >= len - before_next {
                             let line = self.line(&self.left_events[old_index + k]);
-                            let _ = writeln!(
-                                out,
-                                "{:>gutter$} {:>gutter$} │  {}",
-                                old_index + k + 1,
-                                new_index + k + 1,
-                                paint(DIM, &line)
-                            );
+                            rows.push(event_row(
+                                Some(old_index + k + 1),
+                                Some(new_index + k + 1),
+                                ' ',
+                                line,
+                            ));
                         } else if !printed_gap {
                             printed_gap = true;
-                            let _ = writeln!(out, "{:>gutter$} {:>gutter$} ┆", "", "");
+                            rows.push(Row::gap());
                         }
                     }
                 }
@@ -337,14 +327,8 @@ impl Comparison {
                             continue;
                         }
                         shown += 1;
-                        let line = format!("-{}", self.line(&self.left_events[i]));
-                        let _ = writeln!(
-                            out,
-                            "{:>gutter$} {:>gutter$} │ {}",
-                            i + 1,
-                            "",
-                            paint(RED, &line)
-                        );
+                        let line = self.line(&self.left_events[i]);
+                        rows.push(event_row(Some(i + 1), None, '-', line));
                     }
                     for i in op.new_range() {
                         if shown >= max_changes {
@@ -352,19 +336,13 @@ impl Comparison {
                             continue;
                         }
                         shown += 1;
-                        let line = format!("+{}", self.line(&self.right_events[i]));
-                        let _ = writeln!(
-                            out,
-                            "{:>gutter$} {:>gutter$} │ {}",
-                            "",
-                            i + 1,
-                            paint(GREEN, &line)
-                        );
+                        let line = self.line(&self.right_events[i]);
+                        rows.push(event_row(None, Some(i + 1), '+', line));
                     }
                 }
             }
         }
-        let _ = writeln!(out, "{rule_left}┴{}", "─".repeat(60));
+        let _ = render_rows(&mut out, &rows, color);
         if hidden > 0 {
             let _ = writeln!(
                 out,

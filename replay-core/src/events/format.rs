@@ -146,14 +146,6 @@ pub(crate) fn malformed_at(
     )
 }
 
-/// serde_json appends " at line L column C" to its messages; we print the location ourselves.
-pub(crate) fn strip_location(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(pos) => message[..pos].to_owned(),
-        None => message.to_owned(),
-    }
-}
-
 /// Writes valid JSON `raw` reindented the way Python's `json.dumps(indent=2)` lays it out,
 /// as a value starting on a line indented `level` steps. Only whitespace between tokens
 /// changes: strings and numbers are copied byte for byte.

@@ -57,7 +57,7 @@ pub(crate) fn json_error(path: &Path, text: &str, e: &serde_json::Error) -> Erro
         (e.line(), e.column().max(1))
     };
     let line_text = text.lines().nth(line - 1).unwrap_or("");
-    let mut message = format::strip_location(&e.to_string());
+    let mut message = crate::error::strip_location(&e.to_string());
     if line_text.contains("NaN") || line_text.contains("Infinity") {
         message.push_str(
             " (`NaN` and `Infinity` are not JSON: Python writes them for non-finite floats \

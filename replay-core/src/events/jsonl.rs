@@ -128,7 +128,7 @@ impl<R: BufRead> JsonlReader<R> {
     }
 
     fn line_error(&self, text: &str, e: &serde_json::Error) -> Error {
-        let message = format::strip_location(&e.to_string());
+        let message = crate::error::strip_location(&e.to_string());
         format::malformed_at(&self.path, self.line, e.column().max(1), text, message)
     }
 }

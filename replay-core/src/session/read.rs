@@ -77,21 +77,7 @@ pub fn read_with_yaml_serde(path: &Path, text: &str) -> Result<Session> {
     }
     let wire: Ordered<WireInstrument> = match yaml_serde::from_str(text) {
         Ok(wire) => wire,
-        Err(e) => {
-            let (line, column) = e
-                .location()
-                .map_or((1, 1), |loc| (loc.line(), loc.column()));
-            let message = strip_location(&e.to_string());
-            return Err(Error::malformed(
-                "session",
-                path,
-                text,
-                line,
-                column,
-                message,
-                MALFORMED_HINT,
-            ));
-        }
+        Err(e) => return Err(Error::from_yaml("session", path, text, &e, MALFORMED_HINT)),
     };
     wire::to_model(wire).map_err(|(alias, index, message)| {
         let (line, column) = locate_bad_base64(text).unwrap_or((1, 1));
@@ -105,14 +91,6 @@ pub fn read_with_yaml_serde(path: &Path, text: &str) -> Result<Session> {
             MALFORMED_HINT,
         )
     })
-}
-
-/// `yaml_serde` appends " at line L column C" to its messages; we print the location ourselves.
-fn strip_location(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(pos) => message[..pos].to_owned(),
-        None => message.to_owned(),
-    }
 }
 
 fn locate_bad_base64(text: &str) -> Option<(usize, usize)> {
