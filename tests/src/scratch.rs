@@ -30,6 +30,32 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
+/// Variables of the developer's shell or CI that change what a scratch run does or prints;
+/// [`scrub_env`] removes them. A test that wants one sets it explicitly.
+pub const SCRUBBED_VARS: &[&str] = &[
+    "RECORD",
+    "CI",
+    "REPLAY_BENCH",
+    "REPLAY_DIFF_TOLERANCE",
+    "REPLAY_ORPHANS",
+    "GITHUB_STEP_SUMMARY",
+    "INSTA_UPDATE",
+    "INSTA_FORCE_PASS",
+    "CLICOLOR_FORCE",
+    "CARGO_TERM_COLOR",
+    "RUSTFLAGS",
+    "NEXTEST_PROFILE",
+];
+
+/// Removes [`SCRUBBED_VARS`] from `command` and pins the variables whose ambient value
+/// would change the output: no colour (`NO_COLOR=1`), no backtraces (`RUST_BACKTRACE=0`).
+pub fn scrub_env(command: &mut Command) -> &mut Command {
+    for name in SCRUBBED_VARS {
+        command.env_remove(name);
+    }
+    command.env("NO_COLOR", "1").env("RUST_BACKTRACE", "0")
+}
+
 /// The target directory every scratch crate builds into.
 pub fn shared_target_dir() -> PathBuf {
     match std::env::var_os("REPLAY_SCRATCH_TARGET_DIR") {
@@ -140,7 +166,7 @@ impl CargoTest<'_> {
         self
     }
 
-    /// Runs it and collects its output.
+    /// Runs it and collects its output, in a scrubbed environment ([`scrub_env`]).
     pub fn run(self) -> io::Result<CargoOutput> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut command = Command::new(cargo);
@@ -150,18 +176,8 @@ impl CargoTest<'_> {
             .arg("--quiet")
             .args(&self.args)
             .current_dir(self.krate.path())
-            .env("CARGO_TARGET_DIR", shared_target_dir())
-            .env("NO_COLOR", "1")
-            .env("RUST_BACKTRACE", "0");
-        for name in [
-            "RECORD",
-            "CI",
-            "REPLAY_BENCH",
-            "CARGO_TERM_COLOR",
-            "RUSTFLAGS",
-        ] {
-            command.env_remove(name);
-        }
+            .env("CARGO_TARGET_DIR", shared_target_dir());
+        scrub_env(&mut command);
         for (name, value) in &self.env {
             command.env(name, value);
         }
@@ -199,5 +215,39 @@ impl std::fmt::Display for CargoOutput {
             "status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
             self.status, self.stdout, self.stderr
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scratch_runs_ignore_the_ambient_environment() {
+        let mut command = Command::new("true");
+        scrub_env(&mut command);
+        let envs: BTreeMap<String, Option<String>> = command
+            .get_envs()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.map(|v| v.to_string_lossy().into_owned()),
+                )
+            })
+            .collect();
+        for name in [
+            "GITHUB_STEP_SUMMARY",
+            "REPLAY_DIFF_TOLERANCE",
+            "INSTA_UPDATE",
+            "INSTA_FORCE_PASS",
+            "CLICOLOR_FORCE",
+            "REPLAY_BENCH",
+            "RECORD",
+            "CI",
+        ] {
+            assert_eq!(envs.get(name), Some(&None), "{name} is not removed");
+        }
+        assert_eq!(envs["NO_COLOR"].as_deref(), Some("1"));
+        assert_eq!(envs["RUST_BACKTRACE"].as_deref(), Some("0"));
     }
 }

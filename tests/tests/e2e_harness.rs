@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use replay_tests::scratch::{CargoOutput, ScratchCrate, shared_target_dir};
+use replay_tests::scratch::{CargoOutput, ScratchCrate, scrub_env, shared_target_dir};
 use replay_tests::sim::SimBench;
 
 const LAB: &str = r#"
@@ -457,25 +457,22 @@ fn harness_lifecycle() {
 /// `cargo nextest run` in `krate` (shared target dir, offline, no colour).
 fn nextest(krate: &ScratchCrate, args: &[&str]) -> CargoOutput {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args([
-            "nextest",
-            "run",
-            "--offline",
-            "--color",
-            "never",
-            "--no-fail-fast",
-        ])
-        .args(args)
-        .current_dir(krate.path())
-        .env("CARGO_TARGET_DIR", shared_target_dir())
-        .env("NO_COLOR", "1")
-        .env_remove("RECORD")
-        .env_remove("CI")
-        .env_remove("REPLAY_BENCH")
-        .env_remove("NEXTEST_PROFILE")
-        .output()
-        .expect("run `cargo nextest` (install it with `cargo install cargo-nextest`)");
+    let output = scrub_env(
+        Command::new(cargo)
+            .args([
+                "nextest",
+                "run",
+                "--offline",
+                "--color",
+                "never",
+                "--no-fail-fast",
+            ])
+            .args(args)
+            .current_dir(krate.path())
+            .env("CARGO_TARGET_DIR", shared_target_dir()),
+    )
+    .output()
+    .expect("run `cargo nextest` (install it with `cargo install cargo-nextest`)");
     CargoOutput {
         status: output.status,
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -534,23 +531,24 @@ fn nextest_runs_and_partitions_the_harness() {
     assert_eq!(nextest_passed(&out), ["idn", "psu::setpoint"], "{out}");
     assert!(out.all().contains("1 skipped"), "{out}");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args([
-            "nextest",
-            "run",
-            "--offline",
-            "--color",
-            "never",
-            "--no-fail-fast",
-            "--test",
-            "lab",
-        ])
-        .current_dir(krate.path())
-        .env("CARGO_TARGET_DIR", shared_target_dir())
-        .env("CI", "true")
-        .env_remove("RECORD")
-        .output()
-        .unwrap();
+    let output = scrub_env(
+        Command::new(cargo)
+            .args([
+                "nextest",
+                "run",
+                "--offline",
+                "--color",
+                "never",
+                "--no-fail-fast",
+                "--test",
+                "lab",
+            ])
+            .current_dir(krate.path())
+            .env("CARGO_TARGET_DIR", shared_target_dir()),
+    )
+    .env("CI", "true")
+    .output()
+    .unwrap();
     let out = CargoOutput {
         status: output.status,
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
