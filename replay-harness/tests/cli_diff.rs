@@ -149,6 +149,43 @@ fn mixed_kinds_and_bad_files_exit_2() {
 }
 
 #[test]
+fn options_for_the_other_kind_of_file_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    trading(dir.path(), "a.json");
+    cassette(dir.path(), "c.yaml", "1");
+    for (args, option) in [
+        (
+            vec!["diff", "a.json", "a.json", "--tolerance", "0.01"],
+            "--tolerance",
+        ),
+        (
+            vec!["diff", "a.json", "a.json", "--timestamps"],
+            "--timestamps",
+        ),
+        (
+            vec!["diff", "c.yaml", "c.yaml", "--max-changes", "5"],
+            "--max-changes",
+        ),
+    ] {
+        let out = replay(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains(&format!("`{option}` applies to")), "{err}");
+    }
+    // ... and accepted for their own kind.
+    let out = replay(
+        dir.path(),
+        &["diff", "a.json", "a.json", "--max-changes", "5"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = replay(
+        dir.path(),
+        &["diff", "c.yaml", "c.yaml", "--tolerance", "0.01"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
 fn colour_follows_clicolor_force_and_no_color() {
     let dir = tempfile::tempdir().unwrap();
     trading(dir.path(), "a.json");

@@ -354,7 +354,14 @@ fn help_covers_every_command() {
     let out = replay(dir.path(), &["--help"]);
     assert!(out.status.success());
     let text = stdout(&out);
-    for command in ["info", "timeline", "filter", "play", "merge", "diff"] {
+    // Its own one-line description, not the crate's.
+    assert!(
+        text.starts_with("Inspect, filter, play, merge and compare event recordings"),
+        "{text}"
+    );
+    for command in [
+        "info", "timeline", "filter", "play", "merge", "diff", "textconv",
+    ] {
         assert!(text.contains(command), "{text}");
         let out = replay(dir.path(), &[command, "--help"]);
         assert!(out.status.success(), "{command}");

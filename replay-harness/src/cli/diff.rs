@@ -18,22 +18,28 @@ pub(crate) struct Args {
     old: PathBuf,
     /// The new one.
     new: PathBuf,
-    /// Show at most this many changed events (text output).
-    #[arg(long, default_value_t = 100, value_name = "N")]
-    max_changes: usize,
+    /// Event recordings: show at most this many changed events (text output; default 100).
+    /// Rejected for cassettes.
+    #[arg(long, value_name = "N")]
+    max_changes: Option<usize>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
     /// Cassettes: relative tolerance for numeric drift (`0.001` = 0.1 %, the default);
-    /// readings that moved less are reported as drift within tolerance.
-    #[arg(long, value_name = "RATIO", default_value_t = replay_core::diff::DEFAULT_TOLERANCE, value_parser = parse_tolerance)]
-    tolerance: f64,
-    /// Cassettes: compare timestamps too (ignored by default).
+    /// readings that moved less are reported as drift within tolerance. Rejected for event
+    /// recordings.
+    #[arg(long, value_name = "RATIO", value_parser = parse_tolerance)]
+    tolerance: Option<f64>,
+    /// Cassettes: compare timestamps too (ignored by default). Rejected for event
+    /// recordings.
     #[arg(long)]
     timestamps: bool,
 }
 
 use replay_harness::__private::parse_tolerance;
+
+/// Changed events shown by default (`--max-changes`).
+const DEFAULT_MAX_CHANGES: usize = 100;
 
 pub(crate) fn run(args: Args) -> CliResult {
     match (detect(&args.old)?, detect(&args.new)?) {
@@ -64,7 +70,22 @@ fn exit(equal: bool) -> ExitCode {
     }
 }
 
+/// An option that does not apply to the kind of files given: an error, not ignored.
+fn reject(option: &str, applies_to: &str, args: &Args, kind: &str) -> CliResult {
+    Err(CliError::new(format!(
+        "`{option}` applies to {applies_to} only, but `{}` and `{}` are {kind}; drop it",
+        args.old.display(),
+        args.new.display()
+    )))
+}
+
 fn diff_recordings(args: &Args) -> CliResult {
+    if args.tolerance.is_some() {
+        return reject("--tolerance", "cassettes", args, "event recordings");
+    }
+    if args.timestamps {
+        return reject("--timestamps", "cassettes", args, "event recordings");
+    }
     let old = Recording::load(&args.old)?;
     let new = Recording::load(&args.new)?;
     let comparison = compare(&old, &new);
@@ -74,7 +95,7 @@ fn diff_recordings(args: &Args) -> CliResult {
             &label(&args.old),
             &label(&args.new),
             color_enabled(&std::io::stdout()),
-            args.max_changes,
+            args.max_changes.unwrap_or(DEFAULT_MAX_CHANGES),
         ))?,
     }
     Ok(exit(comparison.equal))
@@ -82,12 +103,15 @@ fn diff_recordings(args: &Args) -> CliResult {
 
 /// Two cassettes: the semantic session diff of `replay_core::diff`.
 fn diff_cassettes(args: &Args) -> CliResult {
-    use replay_core::diff::{DiffOptions, RenderOptions, SessionDiff};
+    use replay_core::diff::{DEFAULT_TOLERANCE, DiffOptions, RenderOptions, SessionDiff};
+    if args.max_changes.is_some() {
+        return reject("--max-changes", "event recordings", args, "cassettes");
+    }
     let old = replay_core::session::read_session(&args.old)?;
     let new = replay_core::session::read_session(&args.new)?;
     let options = DiffOptions {
         ignore_timestamps: !args.timestamps,
-        tolerance: args.tolerance,
+        tolerance: args.tolerance.unwrap_or(DEFAULT_TOLERANCE),
         ..DiffOptions::default()
     };
     let diff = SessionDiff::compute(&old, &new, &options);

@@ -19,7 +19,13 @@ pub(crate) use output::{CliError, CliResult, OutputFormat};
 /// Inspect, filter, play, merge and compare event recordings (`.json`, `.jsonl`) and
 /// instrument cassettes (`.yaml`).
 #[derive(Debug, Parser)]
-#[command(name = "replay", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "replay",
+    version,
+    about = "Inspect, filter, play, merge and compare event recordings and instrument cassettes",
+    long_about = None,
+    propagate_version = true
+)]
 #[command(
     after_help = "Exit status: 0 on success (for `diff`: equal), 1 when `diff` finds differences, 2 on error."
 )]
