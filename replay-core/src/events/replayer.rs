@@ -249,6 +249,11 @@ impl EventReplayer {
     }
 
     /// Replays each event, as recorded, into `handler`.
+    ///
+    /// Fails, after delivering the events before it, on an event whose offset is too far in
+    /// the future to wait for at the chosen speed (`1e300` ms: the clock cannot reach it);
+    /// such a file was edited or written by another tool. [`Speed::AS_FAST_AS_POSSIBLE`]
+    /// does not wait and replays it.
     pub async fn replay<F, Fut>(self, mut handler: F) -> Result<ReplayReport>
     where
         F: FnMut(RecordedEvent) -> Fut,
