@@ -169,9 +169,10 @@ pub mod __private {
         TestReturn,
     };
     pub use crate::runtime::{
-        CONFIG_FILE, Env, FailureKind, Outcome, RECORD_VALUES, RecordMode, ReplayConfig,
-        RunOptions, TOLERANCE_VAR, TestPaths, change_summary, color_enabled, is_ci, panic_message,
-        parse_tolerance, rerecord_command, run_test, run_test_with, target_selector,
+        CONFIG_FILE, Env, FailureKind, ORPHANS_VAR, OrphanPolicy, Outcome, RECORD_VALUES,
+        RecordMode, ReplayConfig, RunOptions, TOLERANCE_VAR, TestPaths, change_summary,
+        color_enabled, is_ci, panic_message, parse_tolerance, rerecord_command, run_test,
+        run_test_with, target_selector,
     };
 
     /// Runs one test from its `#[test]` wrapper: panics with the failure message when it

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::registry::{BodyFuture, TESTS, TestDef};
-use crate::runtime::{Env, RecordMode, TestPaths, is_ci, relative_to};
+use crate::runtime::{Env, OrphanPolicy, RecordMode, TestPaths, is_ci, relative_to};
 
 /// The test target a harness runs, captured by [`main!`](crate::main) at its call site.
 #[derive(Clone, Copy, Debug)]
@@ -51,6 +51,9 @@ pub(crate) struct Orphan {
     pub(crate) name: String,
     /// The path as shown (relative to the current directory when close to it).
     pub(crate) shown: String,
+    /// Whether it fails the run (`REPLAY_ORPHANS=fail`, the default) or is only listed in
+    /// the summary (`warn`).
+    pub(crate) fails: bool,
 }
 
 /// Everything the harness lists.
@@ -132,6 +135,8 @@ pub(crate) fn plan_tests<'a>(
         None => p.to_owned(),
     };
     let sessions_dir = target.sessions_dir(env).ok();
+    // An invalid REPLAY_ORPHANS stops the harness before anything runs.
+    let fails = env.orphan_policy().unwrap_or_default() == OrphanPolicy::Fail;
     let mut orphans = Vec::new();
     if let Some(dir) = &sessions_dir {
         let claimed: BTreeSet<&Path> = tests
@@ -146,7 +151,7 @@ pub(crate) fn plan_tests<'a>(
             if !claimed.contains(path.as_path()) {
                 let shown = slash(&show(&path));
                 let name = shown.trim_start_matches("../").to_owned();
-                orphans.push(Orphan { name, shown });
+                orphans.push(Orphan { name, shown, fails });
             }
         }
     }
@@ -303,6 +308,27 @@ mod tests {
         );
         let orphans: Vec<&str> = plan.orphans.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(orphans, ["sessions/lab/old/gone.yml"]);
+        assert!(plan.orphans[0].fails);
+
+        // A test compiled out (`#[cfg(feature = …)]`) leaves its cassette orphaned: with
+        // REPLAY_ORPHANS=warn it is still listed, but does not fail the run.
+        let warn = Env {
+            orphans: Some("warn".into()),
+            ..Env::default()
+        };
+        let plan = plan_tests(&target(root), defs[..1].iter().copied(), &warn, Some(root));
+        let orphans: Vec<(&str, bool)> = plan
+            .orphans
+            .iter()
+            .map(|o| (o.name.as_str(), o.fails))
+            .collect();
+        assert_eq!(
+            orphans,
+            [
+                ("sessions/lab/custom.yaml", false),
+                ("sessions/lab/old/gone.yml", false)
+            ]
+        );
     }
 
     #[test]

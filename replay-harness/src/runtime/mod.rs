@@ -8,7 +8,8 @@ mod run;
 
 pub use config::{CONFIG_FILE, ReplayConfig};
 pub use mode::{
-    Env, RECORD_VALUES, RecordMode, TOLERANCE_VAR, color_enabled, is_ci, parse_tolerance,
+    Env, ORPHANS_VAR, OrphanPolicy, RECORD_VALUES, RecordMode, TOLERANCE_VAR, color_enabled, is_ci,
+    parse_tolerance,
 };
 pub use paths::{TestPaths, rerecord_command, target_selector};
 // The custom harness shows paths the way test reports do.

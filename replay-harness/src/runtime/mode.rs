@@ -1,5 +1,5 @@
 //! The environment a run reads, parsed in one place: `RECORD`, `CI`, `REPLAY_BENCH`,
-//! `REPLAY_DIFF_TOLERANCE`, and the colour rule (`NO_COLOR`, `CLICOLOR_FORCE`).
+//! `REPLAY_DIFF_TOLERANCE`, `REPLAY_ORPHANS`, and the colour rule (`NO_COLOR`, `CLICOLOR_FORCE`).
 
 use std::io::IsTerminal;
 
@@ -82,6 +82,22 @@ pub struct Env {
     pub bench: Option<String>,
     /// `REPLAY_DIFF_TOLERANCE`, if set; see [`Env::diff_tolerance`].
     pub tolerance: Option<String>,
+    /// `REPLAY_ORPHANS`, if set; see [`Env::orphan_policy`].
+    pub orphans: Option<String>,
+}
+
+/// The variable that says what an orphaned cassette does to a harness run.
+pub const ORPHANS_VAR: &str = "REPLAY_ORPHANS";
+
+/// What an orphaned cassette (one no test of the target records) does to a harness run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OrphanPolicy {
+    /// `REPLAY_ORPHANS=fail` (the default): each orphan is a failing trial.
+    #[default]
+    Fail,
+    /// `REPLAY_ORPHANS=warn`: orphans are listed in the summary without failing the run
+    /// (for tests compiled out by `#[cfg(feature = …)]` in some runs).
+    Warn,
 }
 
 impl Env {
@@ -94,6 +110,19 @@ impl Env {
             ci: var("CI"),
             bench: var("REPLAY_BENCH").filter(|v| !v.is_empty()),
             tolerance: var(TOLERANCE_VAR),
+            orphans: var(ORPHANS_VAR),
+        }
+    }
+
+    /// What orphaned cassettes do: `REPLAY_ORPHANS` (`fail`, the default, or `warn`). The
+    /// error says which values are valid.
+    pub fn orphan_policy(&self) -> Result<OrphanPolicy, String> {
+        match self.orphans.as_deref() {
+            None | Some("" | "fail") => Ok(OrphanPolicy::Fail),
+            Some("warn") => Ok(OrphanPolicy::Warn),
+            Some(other) => Err(format!(
+                "invalid value `{other}` for `{ORPHANS_VAR}`: expected `fail` (an orphaned cassette fails the run, the default) or `warn` (listed in the summary only)"
+            )),
         }
     }
 
@@ -160,6 +189,29 @@ mod tests {
         );
         assert!(env(Some("-1")).diff_tolerance().is_err());
         assert!(env(Some("NaN")).diff_tolerance().is_err());
+    }
+
+    #[test]
+    fn orphan_policies() {
+        let env = |v: Option<&str>| Env {
+            orphans: v.map(str::to_owned),
+            ..Env::default()
+        };
+        assert_eq!(env(None).orphan_policy().unwrap(), OrphanPolicy::Fail);
+        assert_eq!(
+            env(Some("fail")).orphan_policy().unwrap(),
+            OrphanPolicy::Fail
+        );
+        assert_eq!(
+            env(Some("warn")).orphan_policy().unwrap(),
+            OrphanPolicy::Warn
+        );
+        let err = env(Some("ignore")).orphan_policy().unwrap_err();
+        assert!(
+            err.starts_with("invalid value `ignore` for `REPLAY_ORPHANS`: expected `fail`"),
+            "{err}"
+        );
+        assert!(err.contains("`warn`"), "{err}");
     }
 
     #[test]
