@@ -29,7 +29,7 @@ impl Default for ReplayOptions {
 
 impl ReplayOptions {
     /// The command that re-records this session, printed at the end of every report
-    /// (`RECORD=1 cargo test --test bench psu_ramp`).
+    /// (`RECORD=1 cargo test --test bench psu_ramp -- --exact`).
     pub fn rerecord_command(mut self, command: impl Into<String>) -> Self {
         self.rerecord = command.into();
         self

@@ -16,7 +16,7 @@ const UNUSED_SHOWN: usize = 5;
 
 /// The default re-record advice when the caller did not give a command.
 pub(crate) const DEFAULT_RERECORD: &str =
-    "RECORD=1 cargo test <test name>   (or `Bench::record` with the bench config)";
+    "RECORD=1 cargo test <test path> -- --exact   (or `Bench::record` with the bench config)";
 
 /// A replay deviation: the test did something other than what the session recorded next.
 #[derive(Clone, Debug)]

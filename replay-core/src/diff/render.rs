@@ -204,7 +204,7 @@ impl SessionDiff {
             None => {
                 let _ = writeln!(
                     out,
-                    "to accept these changes, keep `{new_label}` (commit it); to keep the recorded behaviour, restore `{old_label}` or re-record on the bench:\n    RECORD=1 cargo test --test <target> <test name>"
+                    "to accept these changes, keep `{new_label}` (commit it); to keep the recorded behaviour, restore `{old_label}` or re-record on the bench:\n    RECORD=1 cargo test --test <target> <test path> -- --exact"
                 );
             }
         }
