@@ -55,6 +55,19 @@ async fn record(sim: &SimBench, dir: &Path, name: &str) -> PathBuf {
     path
 }
 
+/// Records the procedure against a fresh noiseless bench, then stops the simulator, so
+/// what follows can only work from the cassette.
+async fn record_offline(dir: &Path) -> Result<PathBuf, Box<dyn std::error::Error + Send + Sync>> {
+    let sim = SimBench::builder()
+        .psu("psu")
+        .scope("scope")
+        .start()
+        .await?;
+    let path = record(&sim, dir, "run").await;
+    sim.shutdown().await;
+    Ok(path)
+}
+
 fn options() -> ReplayOptions {
     ReplayOptions::default().rerecord_command("RECORD=1 cargo test --test foundation procedure")
 }
@@ -94,13 +107,7 @@ async fn record_stop_the_bench_replay_offline() -> TestResult {
 #[tokio::test]
 async fn deviations_fail_with_a_report() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let sim = SimBench::builder()
-        .psu("psu")
-        .scope("scope")
-        .start()
-        .await?;
-    let path = record(&sim, dir.path(), "run").await;
-    sim.shutdown().await;
+    let path = record_offline(dir.path()).await?;
 
     // A changed command.
     let bench = Bench::replay_with(&path, options()).await?;
@@ -253,13 +260,7 @@ async fn rerecording_an_unchanged_procedure_changes_only_timestamps() -> TestRes
 #[tokio::test]
 async fn instruments_replay_from_concurrent_tasks() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let sim = SimBench::builder()
-        .psu("psu")
-        .scope("scope")
-        .start()
-        .await?;
-    let path = record(&sim, dir.path(), "run").await;
-    sim.shutdown().await;
+    let path = record_offline(dir.path()).await?;
     // Replay each instrument's part from its own task; order across instruments is free.
     let bench = std::sync::Arc::new(Bench::replay(&path).await?);
     let scope = bench.instrument("scope")?;
