@@ -5,6 +5,9 @@ use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use replay_support::Malformed;
+pub(crate) use replay_support::strip_location;
+
 /// A `Result` whose error is [`replay_core::Error`](Error).
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -153,77 +156,6 @@ pub enum Error {
         /// The session file.
         path: PathBuf,
     },
-
-    /// An event recording does not exist.
-    #[error(
-        "recording `{}` does not exist\n\
-         check the path; recordings are saved as `<dir>/<session name>_<UTC timestamp>.json`",
-        path.display()
-    )]
-    RecordingNotFound {
-        /// The missing file.
-        path: PathBuf,
-    },
-
-    /// An event recording is well-formed JSON but cannot be used for what was asked.
-    #[error("recording `{}` cannot be used: {message}", path.display())]
-    Recording {
-        /// The recording.
-        path: PathBuf,
-        /// What is wrong and what to do next.
-        message: String,
-    },
-
-    /// An option of the event recorder, replayer or analysis is out of range or malformed.
-    #[error("invalid {what} `{value}`: {expected}")]
-    InvalidOption {
-        /// The option (`replay speed`, `event name glob`).
-        what: &'static str,
-        /// The value given.
-        value: String,
-        /// The valid values, formatted for people.
-        expected: String,
-    },
-
-    /// An event could not be written as JSON while recording.
-    #[error(
-        "failed to record event `{name}`: it cannot be written as JSON\n\
-         make its `Serialize` produce JSON (maps need string keys)"
-    )]
-    EventEncode {
-        /// The event name.
-        name: String,
-        /// The serializer's failure.
-        #[source]
-        source: serde_json::Error,
-    },
-
-    /// A replayed event does not decode into the type its target needs.
-    #[error(
-        "event #{index} `{name}` does not decode into `{type_name}`\n\
-         replay into a handler (`EventReplayer::replay_typed`) to receive undecodable events as raw JSON"
-    )]
-    EventDecode {
-        /// 1-based position of the event in the recording.
-        index: usize,
-        /// The event name.
-        name: String,
-        /// The Rust type it was decoded into.
-        type_name: &'static str,
-        /// The deserializer's failure.
-        #[source]
-        source: serde_json::Error,
-    },
-
-    /// The channel a replay was delivering into was closed by its receivers.
-    #[error(
-        "replay stopped at event #{index}: every receiver of the channel was dropped\n\
-         keep a receiver alive for the whole replay, or stop it with `ReplayControl::stop`"
-    )]
-    ReplayTargetClosed {
-        /// 1-based position of the event that could not be delivered.
-        index: usize,
-    },
 }
 
 fn known_list(known: &[String]) -> String {
@@ -258,16 +190,7 @@ pub(crate) fn fmt_duration(d: Duration) -> String {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)?;
-        let mut source = std::error::Error::source(self);
-        if source.is_some() {
-            f.write_str("\n\ncaused by:")?;
-        }
-        while let Some(cause) = source {
-            write!(f, "\n  - {cause}")?;
-            source = cause.source();
-        }
-        Ok(())
+        replay_support::causes::fmt_with_causes(self, f)
     }
 }
 
@@ -287,8 +210,9 @@ impl Error {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) -> Error {
-        let line_text = text.lines().nth(line.saturating_sub(1));
-        Error::malformed_line(what, path, line, column, line_text, message, hint)
+        Error::Malformed(Box::new(Malformed::in_text(
+            what, path, text, line, column, message, hint,
+        )))
     }
 
     /// Builds a [`Error::Malformed`] for a YAML parse error of `text`, at the error's
@@ -306,90 +230,6 @@ impl Error {
         let message = strip_location(&error.to_string());
         Error::malformed(what, path, text, line, column, message, hint)
     }
-
-    /// Builds a [`Error::Malformed`] from the offending line alone (`None`: no snippet),
-    /// for readers that stream and do not hold the whole text.
-    pub(crate) fn malformed_line(
-        what: &'static str,
-        path: impl Into<PathBuf>,
-        line: usize,
-        column: usize,
-        line_text: Option<&str>,
-        message: impl Into<String>,
-        hint: impl Into<String>,
-    ) -> Error {
-        Error::Malformed(Box::new(Malformed {
-            what,
-            path: path.into(),
-            line,
-            column,
-            message: message.into(),
-            snippet: line_text.map_or_else(String::new, |t| snippet(t, line, column)),
-            hint: hint.into(),
-        }))
-    }
-}
-
-/// yaml_serde and serde_json append " at line L column C" to their messages; errors print
-/// the location themselves, so it is cut off.
-pub(crate) fn strip_location(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(pos) => message[..pos].to_owned(),
-        None => message.to_owned(),
-    }
-}
-
-/// Where and how a session, bench config or recording is malformed.
-#[derive(Clone, Debug)]
-pub struct Malformed {
-    /// What the file is (`session`, `bench config`, `recording`).
-    pub what: &'static str,
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line of the problem.
-    pub line: usize,
-    /// 1-based column of the problem.
-    pub column: usize,
-    /// What was wrong.
-    pub message: String,
-    /// The offending line with a caret under the column (may be empty).
-    pub snippet: String,
-    /// What to do next (may be empty).
-    pub hint: String,
-}
-
-impl fmt::Display for Malformed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} `{}:{}:{}` is malformed: {}",
-            self.what,
-            self.path.display(),
-            self.line,
-            self.column,
-            self.message
-        )?;
-        if !self.snippet.is_empty() {
-            write!(f, "\n{}", self.snippet)?;
-        }
-        if !self.hint.is_empty() {
-            write!(f, "\n{}", self.hint)?;
-        }
-        Ok(())
-    }
-}
-
-/// The offending line with its number and a caret under `column`, rustc style.
-fn snippet(content: &str, line: usize, column: usize) -> String {
-    let content: String = content
-        .trim_end_matches(['\n', '\r'])
-        .chars()
-        .take(200)
-        .collect();
-    let number = line.to_string();
-    let pad = " ".repeat(number.len());
-    let caret_pad = " ".repeat(column.saturating_sub(1).min(content.chars().count()));
-    format!("{pad} |\n{number} | {content}\n{pad} | {caret_pad}^")
 }
 
 #[cfg(test)]
@@ -409,12 +249,6 @@ mod tests {
             debug.contains("caused by:\n  - permission denied"),
             "{debug}"
         );
-    }
-
-    #[test]
-    fn snippet_points_at_column() {
-        let s = snippet("bb: [", 2, 5);
-        assert_eq!(s, "  |\n2 | bb: [\n  |     ^");
     }
 
     #[test]

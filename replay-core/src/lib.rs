@@ -51,7 +51,6 @@ mod block;
 mod config;
 pub mod diff;
 mod error;
-pub mod events;
 mod instrument;
 mod matcher;
 mod recorder;

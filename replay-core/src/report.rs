@@ -4,6 +4,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::session::{Interaction, InteractionKind};
+pub(crate) use replay_support::table::{Row, bold, render_rows};
+pub(crate) use replay_support::text::{escape, shorten};
 
 /// How many recorded interactions a report shows before the divergence.
 const CONTEXT_BEFORE: usize = 3;
@@ -73,161 +75,6 @@ impl MismatchReport {
     }
 }
 
-/// One line of a report body (shared by the replay reports and [`crate::diff`]).
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Row {
-    /// 1-based line in the recorded sequence.
-    pub(crate) old: Option<usize>,
-    /// 1-based line in the actual / new sequence.
-    pub(crate) new: Option<usize>,
-    /// `' '` context, `'-'` recorded only, `'+'` actual only.
-    pub(crate) sign: char,
-    /// The interaction type (or `alias type`).
-    pub(crate) kind: String,
-    /// The command, escaped.
-    pub(crate) command: String,
-    /// The outcome shown after `→`.
-    pub(crate) response: Option<String>,
-    /// A note shown after the line (`← first difference`, drift).
-    pub(crate) note: Option<String>,
-    /// A gap between two hunks: rendered as a dotted rule, other fields unused.
-    pub(crate) gap: bool,
-}
-
-impl Row {
-    /// A dotted rule between two hunks of a diff.
-    pub(crate) fn gap() -> Row {
-        Row {
-            gap: true,
-            ..Row::default()
-        }
-    }
-}
-
-/// ANSI styles used when a caller asks for colour.
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const DIM: &str = "\x1b[2m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
-
-/// Renders `rows` between two rules, with a gutter of old/new line numbers (insta's layout).
-///
-/// With `color`, `-` lines are red, `+` lines green and rules dim.
-pub(crate) fn render_rows(f: &mut dyn fmt::Write, rows: &[Row], color: bool) -> fmt::Result {
-    let content = || rows.iter().filter(|r| !r.gap);
-    let cmd_width = content()
-        .map(|r| r.command.chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(36);
-    let kind_width = content().map(|r| r.kind.chars().count()).max().unwrap_or(0);
-    let num_width = content()
-        .flat_map(|r| [r.old, r.new])
-        .flatten()
-        .max()
-        .unwrap_or(1)
-        .to_string()
-        .len()
-        .max(3);
-    let gutter = 2 * num_width + 3;
-    let lines: Vec<Option<String>> = rows
-        .iter()
-        .map(|r| {
-            if r.gap {
-                return None;
-            }
-            let num =
-                |n: Option<usize>| n.map_or(" ".repeat(num_width), |n| format!("{n:>num_width$}"));
-            let kind_pad = kind_width.saturating_sub(r.kind.chars().count());
-            let mut line = format!(
-                " {} {} │{} {}{}  {}",
-                num(r.old),
-                num(r.new),
-                r.sign,
-                r.kind,
-                " ".repeat(kind_pad),
-                r.command
-            );
-            if let Some(resp) = &r.response {
-                let pad = cmd_width.saturating_sub(r.command.chars().count());
-                line.push_str(&" ".repeat(pad));
-                line.push_str("  → ");
-                line.push_str(resp);
-            }
-            if let Some(note) = &r.note {
-                line.push_str("   ");
-                line.push_str(note);
-            }
-            Some(line.trim_end().to_owned())
-        })
-        .collect();
-    let width = lines
-        .iter()
-        .flatten()
-        .map(|l| l.chars().count())
-        .max()
-        .unwrap_or(40)
-        .clamp(40, 100);
-    let rule = |f: &mut dyn fmt::Write, fill: &str, mid: char| {
-        let text = format!(
-            "{}{}{}",
-            fill.repeat(gutter),
-            mid,
-            fill.repeat(width - gutter - 1)
-        );
-        if color {
-            writeln!(f, "{DIM}{text}{RESET}")
-        } else {
-            writeln!(f, "{text}")
-        }
-    };
-    rule(f, "─", '┬')?;
-    for (row, line) in rows.iter().zip(lines) {
-        match line {
-            None => rule(f, "┈", '┼')?,
-            Some(line) if color && row.sign != ' ' => {
-                let paint = if row.sign == '-' { RED } else { GREEN };
-                let (gutter_text, body) = line.split_at(line.find('│').unwrap_or(0));
-                writeln!(f, "{DIM}{gutter_text}{RESET}{paint}{body}{RESET}")?
-            }
-            Some(line) if color => {
-                let (gutter_text, body) = line.split_at(line.find('│').unwrap_or(0));
-                writeln!(f, "{DIM}{gutter_text}{RESET}{body}")?
-            }
-            Some(line) => writeln!(f, "{line}")?,
-        }
-    }
-    rule(f, "─", '┴')
-}
-
-/// Wraps `text` in bold when `color` is set.
-pub(crate) fn bold(text: &str, color: bool) -> String {
-    if color {
-        format!("{BOLD}{text}{RESET}")
-    } else {
-        text.to_owned()
-    }
-}
-
-/// Colours `text` red (removed, worse) when `color` is set.
-pub(crate) fn red(text: &str, color: bool) -> String {
-    if color {
-        format!("{RED}{text}{RESET}")
-    } else {
-        text.to_owned()
-    }
-}
-
-/// Colours `text` green (added, better) when `color` is set.
-pub(crate) fn green(text: &str, color: bool) -> String {
-    if color {
-        format!("{GREEN}{text}{RESET}")
-    } else {
-        text.to_owned()
-    }
-}
-
 /// A short, one-line rendering of a recorded outcome (response, block or error).
 pub(crate) fn outcome(i: &Interaction) -> Option<String> {
     if let Some(err) = &i.error {
@@ -237,37 +84,6 @@ pub(crate) fn outcome(i: &Interaction) -> Option<String> {
         return Some(format!("‹binary block, {} bytes›", bytes.len()));
     }
     i.response.as_deref().map(|r| shorten(&escape(r), 48))
-}
-
-/// Makes text printable on one line, the one way every report and diff in this crate shows
-/// commands and responses: control characters become visible (`\n`, `\r`, `\t`,
-/// `\u{1b}`) and `\` is doubled, so a literal backslash-n differs from a newline.
-/// Everything else, quotes included, is left as it is: SCPI responses are full of `"`.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c == '\\' {
-            out.push_str("\\\\");
-        } else if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Cuts `text` to at most `max` characters, the last one an `…` when anything was cut.
-/// Does not escape: call [`escape`] first for text that may hold control characters.
-pub(crate) fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    if max > 0 {
-        cut.push('…');
-    }
-    cut
 }
 
 /// A row showing a recorded interaction.

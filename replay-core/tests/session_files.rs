@@ -267,15 +267,4 @@ fn written_files_get_normal_permissions_and_keep_existing_ones() {
     write_session(&existing, &sample()).unwrap();
     assert_ne!(std::fs::read_to_string(&existing).unwrap(), "{}\n");
     assert_eq!(mode(&existing), 0o640);
-
-    // JSON Lines recordings are streamed through their own writer: same rules.
-    let recording = replay_core::events::Recording::new("s", "2025-10-17T10:00:00+00:00");
-    let jsonl = dir.path().join("r.jsonl");
-    let writer = replay_core::events::JsonlWriter::create(&jsonl, recording.header()).unwrap();
-    writer.finish().unwrap();
-    assert_eq!(mode(&jsonl), expected);
-    std::fs::set_permissions(&jsonl, std::fs::Permissions::from_mode(0o640)).unwrap();
-    let writer = replay_core::events::JsonlWriter::create(&jsonl, recording.header()).unwrap();
-    writer.finish().unwrap();
-    assert_eq!(mode(&jsonl), 0o640);
 }

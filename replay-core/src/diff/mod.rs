@@ -27,7 +27,9 @@ mod text;
 
 pub use compute::{Change, Drift, InstrumentDiff, Presence, SessionDiff};
 pub use number::{parse_scpi_number, relative_difference};
-pub use options::{DEFAULT_ABSOLUTE_TOLERANCE, DEFAULT_TOLERANCE, DiffOptions, RenderOptions};
+pub use options::{
+    DEFAULT_ABSOLUTE_TOLERANCE, DEFAULT_TOLERANCE, DiffOptions, RenderOptions, parse_tolerance,
+};
 pub use text::session_text;
 
 #[cfg(test)]

@@ -55,3 +55,14 @@ impl Default for RenderOptions {
         }
     }
 }
+
+/// Parses a relative drift tolerance (`REPLAY_DIFF_TOLERANCE`, `replay diff --tolerance`):
+/// a finite, non-negative ratio (`0.001` = 0.1 %). The error says what is expected.
+pub fn parse_tolerance(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+        _ => Err(format!(
+            "expected a relative tolerance such as `0.001` (0.1 %, the default) or `0.01`, got `{text}`"
+        )),
+    }
+}

@@ -10,7 +10,6 @@ pub use model::{
     InstrumentLog, Interaction, InteractionKind, RecordedError, RecordedErrorKind, Session,
 };
 pub use read::{parse_session, read_session};
-pub(crate) use write::write_atomic_with;
 pub use write::{render_session, write_atomic, write_session};
 
 #[doc(hidden)]

@@ -1,8 +1,6 @@
 //! The environment a run reads, parsed in one place: `RECORD`, `CI`, `REPLAY_BENCH`,
 //! `REPLAY_DIFF_TOLERANCE`, `REPLAY_ORPHANS`, and the colour rule (`NO_COLOR`, `CLICOLOR_FORCE`).
 
-use std::io::IsTerminal;
-
 /// What `RECORD` asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordMode {
@@ -48,28 +46,8 @@ pub fn is_ci(value: Option<&str>) -> bool {
 /// The variable that sets the drift tolerance of re-record reports (a ratio, `0.001` = 0.1 %).
 pub const TOLERANCE_VAR: &str = "REPLAY_DIFF_TOLERANCE";
 
-/// Parses a relative drift tolerance (`REPLAY_DIFF_TOLERANCE`, `replay diff --tolerance`).
-pub fn parse_tolerance(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
-        _ => Err(format!(
-            "expected a relative tolerance such as `0.001` (0.1 %, the default) or `0.01`, got `{text}`"
-        )),
-    }
-}
-
-/// Whether to colour output written to `stream`: `NO_COLOR` (non-empty) turns colour off
-/// (no-color.org), `CLICOLOR_FORCE` (non-empty, not `0`) turns it on, otherwise only on a
-/// terminal. The CLI and the harness (unless libtest's `--color` says) both use it.
-pub fn color_enabled(stream: &impl IsTerminal) -> bool {
-    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-        return false;
-    }
-    if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0") {
-        return true;
-    }
-    stream.is_terminal()
-}
+pub use replay_core::diff::parse_tolerance;
+pub use replay_support::term::color_enabled;
 
 /// The environment a test run reads, captured once so it can be tested.
 #[derive(Clone, Debug, Default)]
