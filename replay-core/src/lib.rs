@@ -56,6 +56,8 @@ mod matcher;
 mod recorder;
 mod replayer;
 pub mod report;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod session;
 pub mod transport;
 
