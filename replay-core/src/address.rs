@@ -18,10 +18,30 @@ pub enum Address {
         /// The device path (`/dev/ttyUSB0`, `COM3`).
         device: String,
     },
+    /// `TCPIP[board]::host[,port][::device]::INSTR`: VXI-11 (`device` defaults to `inst0`).
+    /// With `,port` the core channel is reached there directly, as pyvisa-py does; without,
+    /// the instrument's portmapper (port 111) is asked for it.
+    Vxi11 {
+        /// Host name or IP address.
+        host: String,
+        /// The core channel's TCP port, when given (skips the portmapper).
+        port: Option<u16>,
+        /// The device name (`inst0`, `gpib0,5`, …).
+        device: String,
+    },
+    /// `TCPIP[board]::host::hislip<n>[,port]::INSTR`: HiSLIP (port 4880 by default).
+    Hislip {
+        /// Host name or IP address.
+        host: String,
+        /// TCP port.
+        port: u16,
+        /// The sub-address (`hislip0`).
+        sub_address: String,
+    },
     /// Any other scheme; served only by a connector registered with
     /// [`RecordOptions::connector`](crate::RecordOptions::connector).
     Custom {
-        /// The scheme prefix (`USB`, `GPIB`, `TCPIP` for VXI-11 `::INSTR`, …), upper case.
+        /// The scheme prefix (`USB`, `GPIB`, …), upper case.
         scheme: String,
         /// The full resource string.
         resource: String,
@@ -29,8 +49,9 @@ pub enum Address {
 }
 
 /// The address forms the built-in transports serve, for error messages.
-pub const SUPPORTED: &str =
-    "`TCPIP[n]::<host>::<port>::SOCKET` (raw SCPI socket) and `ASRL<device>::INSTR` (serial)";
+pub const SUPPORTED: &str = "`TCPIP[n]::<host>::<port>::SOCKET` (raw SCPI socket), \
+     `TCPIP[n]::<host>[,<port>][::inst0]::INSTR` (VXI-11), \
+     `TCPIP[n]::<host>::hislip0[,<port>]::INSTR` (HiSLIP) and `ASRL<device>::INSTR` (serial)";
 
 impl Address {
     /// Parses a VISA resource string. Unknown schemes parse as [`Address::Custom`];
@@ -70,6 +91,9 @@ impl Address {
                 port,
             });
         }
+        if head.starts_with("TCPIP") && last == "INSTR" {
+            return parse_lan_instr(&head, &parts);
+        }
         if head.starts_with("ASRL") && last == "INSTR" && parts.len() == 2 {
             let device = &parts[0]["ASRL".len()..];
             if device.is_empty() {
@@ -98,6 +122,68 @@ impl Address {
     }
 }
 
+/// `TCPIP[n]::host[,port][::device]::INSTR`: VXI-11 or HiSLIP.
+fn parse_lan_instr(head: &str, parts: &[&str]) -> Result<Address, String> {
+    let board = &head["TCPIP".len()..];
+    if !board.chars().all(|c| c.is_ascii_digit()) || !(3..=4).contains(&parts.len()) {
+        return Err(format!(
+            "a LAN instrument address is `TCPIP[n]::<host>[::inst0]::INSTR` (VXI-11) or \
+             `TCPIP[n]::<host>::hislip0[,<port>]::INSTR` (HiSLIP); supported forms: {SUPPORTED}"
+        ));
+    }
+    let port_of = |text: &str, what: &str| -> Result<u16, String> {
+        match text.trim().parse::<u16>() {
+            Ok(0) | Err(_) => Err(format!(
+                "`{text}` is not a TCP port (1–65535) in the {what} address; e.g. `{}`",
+                if what == "HiSLIP" {
+                    "TCPIP0::192.168.1.100::hislip0,4880::INSTR"
+                } else {
+                    "TCPIP0::192.168.1.100,1024::inst0::INSTR"
+                }
+            )),
+            Ok(port) => Ok(port),
+        }
+    };
+    let host_of = |text: &str| -> Result<String, String> {
+        let host = text.trim().trim_matches(|c| c == '[' || c == ']');
+        if host.is_empty() {
+            Err("the host is empty".to_owned())
+        } else {
+            Ok(host.to_owned())
+        }
+    };
+    let device = parts.get(2).map(|d| d.trim()).filter(|_| parts.len() == 4);
+    if let Some(device) = device {
+        if device.to_ascii_lowercase().starts_with("hislip") {
+            let (sub, port) = match device.split_once(',') {
+                Some((sub, port)) => (sub.trim(), port_of(port, "HiSLIP")?),
+                None => (device, crate::transport::hislip::wire::DEFAULT_PORT),
+            };
+            return Ok(Address::Hislip {
+                host: host_of(parts[1])?,
+                port,
+                sub_address: sub.to_owned(),
+            });
+        }
+    }
+    let (host, port) = match parts[1].split_once(',') {
+        Some((host, port)) => (host, Some(port_of(port, "VXI-11")?)),
+        None => (parts[1], None),
+    };
+    let device = match device {
+        Some("") => {
+            return Err("the VXI-11 device name is empty; the usual one is `inst0`".to_owned());
+        }
+        Some(device) => device.to_owned(),
+        None => "inst0".to_owned(),
+    };
+    Ok(Address::Vxi11 {
+        host: host_of(host)?,
+        port,
+        device,
+    })
+}
+
 /// VISA numbers serial ports from 1: `ASRL1` is `COM1` on Windows and `/dev/ttyS0` elsewhere.
 fn numbered_port(number: &str) -> String {
     let n: u32 = number.parse().unwrap_or(1);
@@ -113,6 +199,15 @@ impl fmt::Display for Address {
         match self {
             Address::TcpSocket { host, port } => write!(f, "TCPIP0::{host}::{port}::SOCKET"),
             Address::Serial { device } => write!(f, "ASRL{device}::INSTR"),
+            Address::Vxi11 { host, port, device } => match port {
+                Some(port) => write!(f, "TCPIP0::{host},{port}::{device}::INSTR"),
+                None => write!(f, "TCPIP0::{host}::{device}::INSTR"),
+            },
+            Address::Hislip {
+                host,
+                port,
+                sub_address,
+            } => write!(f, "TCPIP0::{host}::{sub_address},{port}::INSTR"),
             Address::Custom { resource, .. } => f.write_str(resource),
         }
     }
@@ -169,10 +264,82 @@ mod tests {
                 resource: "USB0::0x0957::0x1B07::MY56430012::INSTR".into()
             }
         );
-        assert!(matches!(
-            Address::parse("TCPIP0::192.168.1.100::inst0::INSTR").unwrap(),
-            Address::Custom { .. }
-        ));
-        assert!(Address::parse("hello").unwrap_err().contains("SOCKET"));
+        let err = Address::parse("hello").unwrap_err();
+        assert!(err.contains("SOCKET") && err.contains("hislip0"), "{err}");
+    }
+
+    #[test]
+    fn vxi11_forms() {
+        let vxi = |host: &str, port: Option<u16>, device: &str| Address::Vxi11 {
+            host: host.into(),
+            port,
+            device: device.into(),
+        };
+        for (s, want) in [
+            (
+                "TCPIP0::192.168.1.100::inst0::INSTR",
+                vxi("192.168.1.100", None, "inst0"),
+            ),
+            (
+                "TCPIP::192.168.1.100::INSTR",
+                vxi("192.168.1.100", None, "inst0"),
+            ),
+            ("tcpip1::host::gpib0,5::instr", vxi("host", None, "gpib0,5")),
+            (
+                "TCPIP::127.0.0.1,40123::inst0::INSTR",
+                vxi("127.0.0.1", Some(40123), "inst0"),
+            ),
+            (
+                "TCPIP::127.0.0.1,40123::INSTR",
+                vxi("127.0.0.1", Some(40123), "inst0"),
+            ),
+        ] {
+            assert_eq!(Address::parse(s).unwrap(), want, "{s}");
+            // Display gives an address that parses back to the same thing.
+            assert_eq!(Address::parse(&want.to_string()).unwrap(), want, "{want}");
+        }
+        let err = Address::parse("TCPIP::host,99999::inst0::INSTR").unwrap_err();
+        assert!(
+            err.contains("not a TCP port") && err.contains("VXI-11"),
+            "{err}"
+        );
+        let err = Address::parse("TCPIP::a::b::c::INSTR").unwrap_err();
+        assert!(err.contains("supported forms"), "{err}");
+        assert!(
+            Address::parse("TCPIP::host::::INSTR")
+                .unwrap_err()
+                .contains("inst0")
+        );
+    }
+
+    #[test]
+    fn hislip_forms() {
+        let hs = |host: &str, port: u16, sub: &str| Address::Hislip {
+            host: host.into(),
+            port,
+            sub_address: sub.into(),
+        };
+        for (s, want) in [
+            (
+                "TCPIP0::192.168.1.100::hislip0::INSTR",
+                hs("192.168.1.100", 4880, "hislip0"),
+            ),
+            (
+                "TCPIP::host::HISLIP1,5000::INSTR",
+                hs("host", 5000, "HISLIP1"),
+            ),
+            (
+                "tcpip::localhost::hislip0,4881::instr",
+                hs("localhost", 4881, "hislip0"),
+            ),
+        ] {
+            assert_eq!(Address::parse(s).unwrap(), want, "{s}");
+            assert_eq!(Address::parse(&want.to_string()).unwrap(), want, "{want}");
+        }
+        let err = Address::parse("TCPIP::host::hislip0,x::INSTR").unwrap_err();
+        assert!(
+            err.contains("HiSLIP") && err.contains("hislip0,4880"),
+            "{err}"
+        );
     }
 }

@@ -126,6 +126,16 @@ enum Opener {
     Serial {
         device: String,
     },
+    Vxi11 {
+        host: String,
+        port: Option<u16>,
+        device: String,
+    },
+    Hislip {
+        host: String,
+        port: u16,
+        sub_address: String,
+    },
     Custom(Arc<ConnectFn>),
 }
 
@@ -206,6 +216,13 @@ impl LiveInstrument {
             }
         })
         .await;
+        // A transport that enforces the instrument's timeout itself (VXI-11 sends it to the
+        // instrument with every call) reports it as `TimedOut`: the same outcome.
+        let result = match result {
+            Ok(Err(e)) if e.kind() == io::ErrorKind::TimedOut => Err(()),
+            Ok(r) => Ok(r),
+            Err(_elapsed) => Err(()),
+        };
         let mut interaction = Interaction {
             kind: kind.clone(),
             command: command.to_owned(),
@@ -240,7 +257,7 @@ impl LiveInstrument {
                     source,
                 })
             }
-            Err(_elapsed) => {
+            Err(()) => {
                 interaction.error = Some(RecordedError {
                     kind: RecordedErrorKind::Timeout,
                     message: timeout_message(timeout),
@@ -261,6 +278,14 @@ impl LiveInstrument {
         };
         self.recorder.push(&self.alias, interaction);
         outcome
+    }
+
+    /// Settings for the message-based transports (VXI-11, HiSLIP) from the instrument's
+    /// config.
+    fn connect_options(&self) -> crate::transport::ConnectOptions {
+        crate::transport::ConnectOptions::default()
+            .with_terminators(self.config.terminators.clone())
+            .with_timeout(self.config.timeout)
     }
 
     async fn connect(&self, opener: &mut Opener) -> Result<Box<dyn Transport>> {
@@ -298,6 +323,30 @@ impl LiveInstrument {
                 .await
                 .map_err(connect_error)
             }
+            Opener::Vxi11 { host, port, device } => {
+                let (host, port, device) = (host.clone(), *port, device.clone());
+                let options = self.connect_options();
+                timed(Box::pin(async move {
+                    let t = crate::transport::connect_vxi11(&host, port, &device, options).await?;
+                    Ok(Box::new(t) as Box<dyn Transport>)
+                }))
+                .await
+                .map_err(connect_error)
+            }
+            Opener::Hislip {
+                host,
+                port,
+                sub_address,
+            } => {
+                let (host, port, sub) = (host.clone(), *port, sub_address.clone());
+                let options = self.connect_options();
+                timed(Box::pin(async move {
+                    let t = crate::transport::connect_hislip(&host, port, &sub, options).await?;
+                    Ok(Box::new(t) as Box<dyn Transport>)
+                }))
+                .await
+                .map_err(connect_error)
+            }
             #[cfg(feature = "serial")]
             Opener::Serial { device } => crate::transport::open_serial(
                 device,
@@ -329,7 +378,9 @@ fn opener_for(
     let parsed = Address::parse(&config.address).map_err(invalid)?;
     // A registered connector wins over the built-in transports for its scheme.
     let scheme = match &parsed {
-        Address::TcpSocket { .. } => "TCPIP".to_owned(),
+        Address::TcpSocket { .. } | Address::Vxi11 { .. } | Address::Hislip { .. } => {
+            "TCPIP".to_owned()
+        }
         Address::Serial { .. } => "ASRL".to_owned(),
         Address::Custom { scheme, .. } => scheme.clone(),
     };
@@ -338,6 +389,16 @@ fn opener_for(
     }
     match parsed {
         Address::TcpSocket { host, port } => Ok(Opener::Tcp { host, port }),
+        Address::Vxi11 { host, port, device } => Ok(Opener::Vxi11 { host, port, device }),
+        Address::Hislip {
+            host,
+            port,
+            sub_address,
+        } => Ok(Opener::Hislip {
+            host,
+            port,
+            sub_address,
+        }),
         #[cfg(feature = "serial")]
         Address::Serial { device } => Ok(Opener::Serial { device }),
         #[cfg(not(feature = "serial"))]

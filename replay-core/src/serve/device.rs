@@ -56,12 +56,22 @@ pub(crate) async fn handle<D: MessageDevice + ?Sized>(
         .unwrap_or(None)
 }
 
-/// The device's terminators, read once per connection.
+/// The device's terminators, read once when a server starts (never under the device lock
+/// from async code, where a slow message would block the runtime).
+#[derive(Clone)]
+pub(crate) struct DeviceTerminators {
+    pub(crate) write: Arc<[u8]>,
+    pub(crate) read: Arc<[u8]>,
+}
+
 pub(crate) fn terminators<D: MessageDevice + ?Sized>(
     device: &SharedDevice<D>,
-) -> (Vec<u8>, Vec<u8>) {
+) -> DeviceTerminators {
     let d = lock(device);
-    (d.write_terminator().to_vec(), d.read_terminator().to_vec())
+    DeviceTerminators {
+        write: d.write_terminator().into(),
+        read: d.read_terminator().into(),
+    }
 }
 
 /// Strips one trailing `terminator` (and a `\r` before an `\n` one) from a message that

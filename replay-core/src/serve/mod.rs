@@ -31,8 +31,13 @@
 
 mod device;
 mod handle;
+mod hislip;
+mod queue;
 mod socket;
+mod vxi11;
 
 pub use device::{MessageDevice, SharedDevice};
 pub use handle::ServerHandle;
+pub use hislip::hislip;
 pub use socket::socket;
+pub use vxi11::{portmapper, vxi11};

@@ -14,10 +14,11 @@ pub fn socket<D: MessageDevice + ?Sized>(
     listener: TcpListener,
     device: SharedDevice<D>,
 ) -> io::Result<ServerHandle> {
+    let terms = device::terminators(&device);
     spawn_server(listener, move |stream| {
-        let device = device.clone();
+        let (device, terms) = (device.clone(), terms.clone());
         async move {
-            if let Err(error) = connection(stream, device).await {
+            if let Err(error) = connection(stream, device, terms).await {
                 tracing::debug!(%error, "socket connection ended");
             }
         }
@@ -27,19 +28,20 @@ pub fn socket<D: MessageDevice + ?Sized>(
 async fn connection<D: MessageDevice + ?Sized>(
     mut stream: TcpStream,
     device: SharedDevice<D>,
+    terms: device::DeviceTerminators,
 ) -> io::Result<()> {
-    let (write_term, read_term) = device::terminators(&device);
+    let (write_term, read_term) = (&*terms.write, &*terms.read);
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = vec![0u8; 8192];
     loop {
-        while let Some(pos) = find(&buf, &write_term) {
+        while let Some(pos) = find(&buf, write_term) {
             let mut message: Vec<u8> = buf.drain(..pos + write_term.len()).collect();
             message.truncate(pos);
             if write_term == b"\n" && message.last() == Some(&b'\r') {
                 message.pop();
             }
             if let Some(mut reply) = device::handle(&device, message).await {
-                reply.extend_from_slice(&read_term);
+                reply.extend_from_slice(read_term);
                 stream.write_all(&reply).await?;
             }
         }

@@ -4,8 +4,12 @@
 //! block. The built-in transports frame a byte stream ([`StreamTransport`]) over TCP or
 //! serial; plug in your own (VISA, USBTMC, a vendor library) by implementing the trait.
 
+pub(crate) mod hislip;
+mod options;
+pub(crate) mod rpc;
 mod stream;
 mod tcp;
+pub(crate) mod vxi11;
 
 #[cfg(feature = "serial")]
 mod serial;
@@ -14,8 +18,11 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 
+pub use hislip::{HislipTransport, connect_hislip};
+pub use options::{ConnectOptions, DEFAULT_MAX_RESPONSE};
 pub use stream::StreamTransport;
 pub use tcp::connect_tcp;
+pub use vxi11::{Vxi11Transport, connect_vxi11};
 
 #[cfg(feature = "serial")]
 pub use serial::open_serial;
