@@ -153,18 +153,18 @@ fn parse_lan_instr(head: &str, parts: &[&str]) -> Result<Address, String> {
         }
     };
     let device = parts.get(2).map(|d| d.trim()).filter(|_| parts.len() == 4);
-    if let Some(device) = device {
-        if device.to_ascii_lowercase().starts_with("hislip") {
-            let (sub, port) = match device.split_once(',') {
-                Some((sub, port)) => (sub.trim(), port_of(port, "HiSLIP")?),
-                None => (device, crate::transport::hislip::wire::DEFAULT_PORT),
-            };
-            return Ok(Address::Hislip {
-                host: host_of(parts[1])?,
-                port,
-                sub_address: sub.to_owned(),
-            });
-        }
+    if let Some(device) = device
+        && device.to_ascii_lowercase().starts_with("hislip")
+    {
+        let (sub, port) = match device.split_once(',') {
+            Some((sub, port)) => (sub.trim(), port_of(port, "HiSLIP")?),
+            None => (device, crate::transport::hislip::wire::DEFAULT_PORT),
+        };
+        return Ok(Address::Hislip {
+            host: host_of(parts[1])?,
+            port,
+            sub_address: sub.to_owned(),
+        });
     }
     let (host, port) = match parts[1].split_once(',') {
         Some((host, port)) => (host, Some(port_of(port, "VXI-11")?)),

@@ -289,11 +289,11 @@ async fn device_read<D: MessageDevice + ?Sized>(
     let rest = &data[*sent..];
     let mut n = rest.len().min((params.request_size as usize).max(1));
     let mut reason = 0;
-    if params.flags & wire::FLAG_TERMCHAR_SET != 0 {
-        if let Some(pos) = rest[..n].iter().position(|&b| b == params.term_char) {
-            n = pos + 1;
-            reason |= wire::REASON_CHR;
-        }
+    if params.flags & wire::FLAG_TERMCHAR_SET != 0
+        && let Some(pos) = rest[..n].iter().position(|&b| b == params.term_char)
+    {
+        n = pos + 1;
+        reason |= wire::REASON_CHR;
     }
     let chunk = rest[..n].to_vec();
     *sent += n;
