@@ -37,9 +37,10 @@
 //!
 //! - Matching is exact (type and command, byte for byte), PyTestLab's rule; the replayer
 //!   asks a [`Matcher`], so other rules plug in through [`ReplayOptions::matcher`].
-//! - Built-in transports: raw SCPI sockets (`TCPIP[n]::host::port::SOCKET`) and serial
-//!   (`ASRL<device>::INSTR`, feature `serial`). VXI-11, HiSLIP, USBTMC and GPIB need a
-//!   [`Transport`] of your own ([`RecordOptions::connector`]).
+//! - Built-in transports: raw SCPI sockets (`TCPIP[n]::host::port::SOCKET`), serial
+//!   (`ASRL<device>::INSTR`, feature `serial`), VXI-11 (`TCPIP[n]::host[,port][::inst0]::INSTR`)
+//!   and HiSLIP (`TCPIP[n]::host::hislip0[,port]::INSTR`); see `docs/transports.md`. USBTMC
+//!   and GPIB need a [`Transport`] of your own ([`RecordOptions::connector`]).
 //! - Replay answers instantly; recorded timing is kept in the file but not reproduced.
 
 #![forbid(unsafe_code)]
@@ -71,3 +72,8 @@ pub use matcher::{ExactMatcher, Matcher, Request};
 pub use recorder::{ConnectFn, RecordOptions};
 pub use replayer::ReplayOptions;
 pub use transport::Transport;
+
+/// The Rust blocks of `docs/transports.md` (they use the `serve` feature).
+#[cfg(all(doctest, feature = "serve"))]
+#[doc = include_str!("../../docs/transports.md")]
+struct TransportsGuideDoctests;

@@ -6,6 +6,13 @@
 
 pub(crate) mod hislip;
 mod options;
+#[cfg_attr(
+    all(not(feature = "serve"), not(test)),
+    expect(
+        dead_code,
+        reason = "the server side of the protocol is used by `serve` only"
+    )
+)]
 pub(crate) mod rpc;
 mod stream;
 mod tcp;

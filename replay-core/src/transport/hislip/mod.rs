@@ -2,6 +2,13 @@
 //! asynchronous TCP channel per session.
 
 mod client;
+#[cfg_attr(
+    all(not(feature = "serve"), not(test)),
+    expect(
+        dead_code,
+        reason = "the server side of the protocol is used by `serve` only"
+    )
+)]
 pub(crate) mod wire;
 
 pub use client::{HislipTransport, connect_hislip};

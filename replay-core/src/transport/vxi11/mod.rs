@@ -1,6 +1,13 @@
 //! VXI-11 (`TCPIP[n]::host[,port][::inst0]::INSTR`): ONC RPC over TCP.
 
 mod client;
+#[cfg_attr(
+    all(not(feature = "serve"), not(test)),
+    expect(
+        dead_code,
+        reason = "the server side of the protocol is used by `serve` only"
+    )
+)]
 pub(crate) mod wire;
 
 pub use client::{Vxi11Transport, connect_vxi11};
