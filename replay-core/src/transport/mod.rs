@@ -7,7 +7,7 @@
 pub(crate) mod hislip;
 mod options;
 #[cfg_attr(
-    all(not(feature = "serve"), not(test)),
+    not(feature = "serve"),
     expect(
         dead_code,
         reason = "the server side of the protocol is used by `serve` only"

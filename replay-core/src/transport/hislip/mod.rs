@@ -3,7 +3,7 @@
 
 mod client;
 #[cfg_attr(
-    all(not(feature = "serve"), not(test)),
+    not(feature = "serve"),
     expect(
         dead_code,
         reason = "the server side of the protocol is used by `serve` only"
