@@ -126,16 +126,8 @@ enum Opener {
     Serial {
         device: String,
     },
-    Vxi11 {
-        host: String,
-        port: Option<u16>,
-        device: String,
-    },
-    Hislip {
-        host: String,
-        port: u16,
-        sub_address: String,
-    },
+    /// VXI-11 or HiSLIP.
+    Lan(Address),
     Custom(Arc<ConnectFn>),
 }
 
@@ -323,26 +315,10 @@ impl LiveInstrument {
                 .await
                 .map_err(connect_error)
             }
-            Opener::Vxi11 { host, port, device } => {
-                let (host, port, device) = (host.clone(), *port, device.clone());
-                let options = self.connect_options();
+            Opener::Lan(address) => {
+                let (address, options) = (address.clone(), self.connect_options());
                 timed(Box::pin(async move {
-                    let t = crate::transport::connect_vxi11(&host, port, &device, options).await?;
-                    Ok(Box::new(t) as Box<dyn Transport>)
-                }))
-                .await
-                .map_err(connect_error)
-            }
-            Opener::Hislip {
-                host,
-                port,
-                sub_address,
-            } => {
-                let (host, port, sub) = (host.clone(), *port, sub_address.clone());
-                let options = self.connect_options();
-                timed(Box::pin(async move {
-                    let t = crate::transport::connect_hislip(&host, port, &sub, options).await?;
-                    Ok(Box::new(t) as Box<dyn Transport>)
+                    crate::transport::connect_lan(&address, options).await
                 }))
                 .await
                 .map_err(connect_error)
@@ -389,16 +365,7 @@ fn opener_for(
     }
     match parsed {
         Address::TcpSocket { host, port } => Ok(Opener::Tcp { host, port }),
-        Address::Vxi11 { host, port, device } => Ok(Opener::Vxi11 { host, port, device }),
-        Address::Hislip {
-            host,
-            port,
-            sub_address,
-        } => Ok(Opener::Hislip {
-            host,
-            port,
-            sub_address,
-        }),
+        lan @ (Address::Vxi11 { .. } | Address::Hislip { .. }) => Ok(Opener::Lan(lan)),
         #[cfg(feature = "serial")]
         Address::Serial { device } => Ok(Opener::Serial { device }),
         #[cfg(not(feature = "serial"))]

@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use replay_core::session::{Interaction, RecordedErrorKind, read_session};
-use replay_core::transport::{ConnectOptions, Transport, connect_hislip, connect_vxi11};
+use replay_core::transport::{ConnectOptions, Transport};
 use replay_core::{Bench, Error, RecordOptions};
 use support::{Psu, Servers, bench_config};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -229,22 +229,7 @@ async fn hislip_error_message() {
 async fn oversized_responses_are_refused() {
     let servers = Servers::start(Psu::new()).await;
     let small = ConnectOptions::default().with_max_response(1 << 20);
-    let vxi11 = connect_vxi11(
-        "127.0.0.1",
-        Some(servers.vxi11.local_addr().port()),
-        "inst0",
-        small.clone(),
-    )
-    .await
-    .unwrap();
-    let hislip = connect_hislip(
-        "127.0.0.1",
-        servers.hislip.local_addr().port(),
-        "hislip0",
-        small,
-    )
-    .await
-    .unwrap();
+    let (vxi11, hislip) = servers.connect_both(small).await;
     for (address, transport) in [
         (
             servers.vxi11_address(),
@@ -263,22 +248,7 @@ async fn oversized_responses_are_refused() {
 async fn an_oversized_response_does_not_leak_into_the_next() {
     let servers = Servers::start(Psu::new()).await;
     let small = ConnectOptions::default().with_max_response(1 << 20);
-    let mut vxi11 = connect_vxi11(
-        "127.0.0.1",
-        Some(servers.vxi11.local_addr().port()),
-        "inst0",
-        small.clone(),
-    )
-    .await
-    .unwrap();
-    let mut hislip = connect_hislip(
-        "127.0.0.1",
-        servers.hislip.local_addr().port(),
-        "hislip0",
-        small,
-    )
-    .await
-    .unwrap();
+    let (mut vxi11, mut hislip) = servers.connect_both(small).await;
     for t in [&mut vxi11 as &mut dyn Transport, &mut hislip] {
         t.send("BIG?").await.unwrap();
         let err = t.receive().await.unwrap_err();
@@ -331,22 +301,7 @@ async fn a_late_answer_is_never_the_next_response() {
     }
     // A transport given to the recorder is kept: the device clear brings it back in step.
     let options = ConnectOptions::default().with_timeout(Duration::from_millis(800));
-    let vxi11 = connect_vxi11(
-        "127.0.0.1",
-        Some(servers.vxi11.local_addr().port()),
-        "inst0",
-        options.clone(),
-    )
-    .await
-    .unwrap();
-    let hislip = connect_hislip(
-        "127.0.0.1",
-        servers.hislip.local_addr().port(),
-        "hislip0",
-        options,
-    )
-    .await
-    .unwrap();
+    let (vxi11, hislip) = servers.connect_both(options).await;
     for (address, transport) in [
         (
             servers.vxi11_address(),
@@ -364,22 +319,7 @@ async fn a_late_answer_is_never_the_next_response() {
 #[tokio::test]
 async fn a_cancelled_read_is_cleared_before_the_next_exchange() {
     let servers = Servers::start(Psu::new()).await;
-    let mut vxi11 = connect_vxi11(
-        "127.0.0.1",
-        Some(servers.vxi11.local_addr().port()),
-        "inst0",
-        ConnectOptions::default(),
-    )
-    .await
-    .unwrap();
-    let mut hislip = connect_hislip(
-        "127.0.0.1",
-        servers.hislip.local_addr().port(),
-        "hislip0",
-        ConnectOptions::default(),
-    )
-    .await
-    .unwrap();
+    let (mut vxi11, mut hislip) = servers.connect_both(ConnectOptions::default()).await;
     for t in [&mut vxi11 as &mut dyn Transport, &mut hislip] {
         t.send("SLOW?").await.unwrap();
         let cancelled = tokio::time::timeout(Duration::from_millis(100), t.receive()).await;

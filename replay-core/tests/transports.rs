@@ -90,24 +90,9 @@ async fn device_clear_reaches_the_device() {
     let psu = Psu::new();
     let clears = psu.clears.clone();
     let servers = Servers::start(psu).await;
-    let mut v = connect_vxi11(
-        "127.0.0.1",
-        Some(servers.vxi11.local_addr().port()),
-        "inst0",
-        ConnectOptions::default(),
-    )
-    .await
-    .unwrap();
+    let (mut v, mut h) = servers.connect_both(ConnectOptions::default()).await;
     v.device_clear().await.unwrap();
     assert_eq!(clears.load(Ordering::SeqCst), 1);
-    let mut h = connect_hislip(
-        "127.0.0.1",
-        servers.hislip.local_addr().port(),
-        "hislip0",
-        ConnectOptions::default(),
-    )
-    .await
-    .unwrap();
     h.device_clear().await.unwrap();
     assert_eq!(clears.load(Ordering::SeqCst), 2);
 }

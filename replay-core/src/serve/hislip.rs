@@ -127,45 +127,40 @@ async fn connection<D: MessageDevice + ?Sized>(
         }
         kind::ASYNC_INITIALIZE => {
             let id = (first.parameter & 0xFFFF) as u16;
-            let Some(session) = device::lock(&sessions).get(&id).cloned() else {
-                let text =
-                    format!("no session {id}: send Initialize on the synchronous channel first");
-                writer
-                    .write_all(&wire::encode(
-                        kind::FATAL_ERROR,
-                        fatal::INVALID_INITIALIZATION,
-                        0,
-                        text.as_bytes(),
-                    ))
-                    .await?;
-                return Ok(());
-            };
-            writer
-                .write_all(&wire::encode(
-                    kind::ASYNC_INITIALIZE_RESPONSE,
-                    0,
-                    VENDOR,
-                    &[],
-                ))
-                .await?;
-            async_channel(reader, writer, &session).await
+            let session = device::lock(&sessions).get(&id).cloned();
+            match session {
+                Some(session) => {
+                    let response = wire::encode(kind::ASYNC_INITIALIZE_RESPONSE, 0, VENDOR, &[]);
+                    writer.write_all(&response).await?;
+                    async_channel(reader, writer, &session).await
+                }
+                None => {
+                    let text = format!(
+                        "no session {id}: send Initialize on the synchronous channel first"
+                    );
+                    refuse(&mut writer, &text).await
+                }
+            }
         }
         other => {
             let text = format!(
                 "the first message must be Initialize or AsyncInitialize, not `{}`",
                 wire::kind_name(other)
             );
-            writer
-                .write_all(&wire::encode(
-                    kind::FATAL_ERROR,
-                    fatal::INVALID_INITIALIZATION,
-                    0,
-                    text.as_bytes(),
-                ))
-                .await?;
-            Ok(())
+            refuse(&mut writer, &text).await
         }
     }
+}
+
+/// Refuses a connection that did not initialize properly (FatalError, then close).
+async fn refuse(writer: &mut OwnedWriteHalf, text: &str) -> io::Result<()> {
+    let message = wire::encode(
+        kind::FATAL_ERROR,
+        fatal::INVALID_INITIALIZATION,
+        0,
+        text.as_bytes(),
+    );
+    writer.write_all(&message).await
 }
 
 async fn sync_channel<D: MessageDevice + ?Sized>(

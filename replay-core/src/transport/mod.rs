@@ -26,6 +26,7 @@ use std::io;
 use std::pin::Pin;
 
 pub use hislip::{HislipTransport, connect_hislip};
+pub(crate) use options::connect_lan;
 pub use options::{ConnectOptions, DEFAULT_MAX_RESPONSE};
 pub use stream::StreamTransport;
 pub use tcp::connect_tcp;

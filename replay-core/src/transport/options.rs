@@ -76,6 +76,32 @@ impl ConnectOptions {
     }
 }
 
+/// Connects to a VXI-11 or HiSLIP address.
+pub(crate) async fn connect_lan(
+    address: &crate::Address,
+    options: ConnectOptions,
+) -> io::Result<Box<dyn crate::transport::Transport>> {
+    use crate::Address;
+    match address {
+        Address::Vxi11 { host, port, device } => {
+            let t = crate::transport::connect_vxi11(host, *port, device, options).await?;
+            Ok(Box::new(t))
+        }
+        Address::Hislip {
+            host,
+            port,
+            sub_address,
+        } => {
+            let t = crate::transport::connect_hislip(host, *port, sub_address, options).await?;
+            Ok(Box::new(t))
+        }
+        other => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("`{other}` is not a VXI-11 or HiSLIP address"),
+        )),
+    }
+}
+
 /// The error for a response past `max_response`.
 pub(crate) fn too_large(limit: usize, at_least: usize) -> io::Error {
     io::Error::new(
@@ -141,6 +167,40 @@ pub(crate) fn block_response(message: Vec<u8>) -> io::Result<Vec<u8>> {
         )),
     }
 }
+
+/// Implements [`Transport`](crate::transport::Transport) for a message-based transport: one
+/// with `write_message(&[u8])`, `read_message()` (a whole message, ended by END) and an
+/// `options: ConnectOptions` field.
+macro_rules! message_transport {
+    ($transport:ty) => {
+        impl crate::transport::Transport for $transport {
+            fn send<'a>(
+                &'a mut self,
+                command: &'a str,
+            ) -> crate::transport::BoxFuture<'a, std::io::Result<()>> {
+                Box::pin(async move {
+                    let data = options::command_bytes(command, &self.options.terminators);
+                    self.write_message(&data).await
+                })
+            }
+
+            fn receive(&mut self) -> crate::transport::BoxFuture<'_, std::io::Result<Vec<u8>>> {
+                Box::pin(async move {
+                    let message = self.read_message().await?;
+                    Ok(options::text_response(message, &self.options.terminators))
+                })
+            }
+
+            fn receive_block(
+                &mut self,
+            ) -> crate::transport::BoxFuture<'_, std::io::Result<Vec<u8>>> {
+                Box::pin(async move { options::block_response(self.read_message().await?) })
+            }
+        }
+    };
+}
+
+pub(crate) use message_transport;
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use replay_core::serve::{self, MessageDevice, ServerHandle};
+use replay_core::transport::{
+    ConnectOptions, HislipTransport, Vxi11Transport, connect_hislip, connect_vxi11,
+};
 use tokio::net::TcpListener;
 
 /// How long `SLOW?` takes to answer.
@@ -100,6 +103,27 @@ impl Servers {
             "TCPIP0::127.0.0.1,{}::inst0::INSTR",
             self.vxi11.local_addr().port()
         )
+    }
+
+    /// A VXI-11 and a HiSLIP client of these servers.
+    pub async fn connect_both(&self, options: ConnectOptions) -> (Vxi11Transport, HislipTransport) {
+        let vxi11 = connect_vxi11(
+            "127.0.0.1",
+            Some(self.vxi11.local_addr().port()),
+            "inst0",
+            options.clone(),
+        )
+        .await
+        .unwrap();
+        let hislip = connect_hislip(
+            "127.0.0.1",
+            self.hislip.local_addr().port(),
+            "hislip0",
+            options,
+        )
+        .await
+        .unwrap();
+        (vxi11, hislip)
     }
 
     pub fn hislip_address(&self) -> String {

@@ -1,4 +1,4 @@
-//! The HiSLIP client: a [`Transport`] over a session's two channels.
+//! The HiSLIP client: a [`Transport`](crate::transport::Transport) over a session's two channels.
 
 use std::io;
 
@@ -7,7 +7,6 @@ use tokio::net::TcpStream;
 
 use super::wire::{self, Header, kind};
 use crate::transport::options::{self, ConnectOptions};
-use crate::transport::{BoxFuture, Transport};
 
 /// The largest control message (Error text, responses on the asynchronous channel) read.
 const MAX_CONTROL_PAYLOAD: u64 = 64 * 1024;
@@ -378,22 +377,4 @@ impl HislipTransport {
     }
 }
 
-impl Transport for HislipTransport {
-    fn send<'a>(&'a mut self, command: &'a str) -> BoxFuture<'a, io::Result<()>> {
-        Box::pin(async move {
-            let data = options::command_bytes(command, &self.options.terminators);
-            self.write_message(&data).await
-        })
-    }
-
-    fn receive(&mut self) -> BoxFuture<'_, io::Result<Vec<u8>>> {
-        Box::pin(async move {
-            let message = self.read_message().await?;
-            Ok(options::text_response(message, &self.options.terminators))
-        })
-    }
-
-    fn receive_block(&mut self) -> BoxFuture<'_, io::Result<Vec<u8>>> {
-        Box::pin(async move { options::block_response(self.read_message().await?) })
-    }
-}
+options::message_transport!(HislipTransport);

@@ -1,4 +1,4 @@
-//! The VXI-11 client: a [`Transport`] over the core channel.
+//! The VXI-11 client: a [`Transport`](crate::transport::Transport) over the core channel.
 
 use std::io;
 
@@ -9,7 +9,6 @@ use super::wire::{self, CreateLink, CreateLinkResp, DeviceGeneric, DeviceRead, D
 use super::wire::{DeviceWrite, DeviceWriteResp, ReadStbResp};
 use crate::transport::options::{self, ConnectOptions};
 use crate::transport::rpc::{self, Call, portmap};
-use crate::transport::{BoxFuture, Transport};
 
 /// The most data asked for in one device_read.
 const READ_CHUNK: u32 = 1 << 20;
@@ -353,22 +352,4 @@ impl Vxi11Transport {
     }
 }
 
-impl Transport for Vxi11Transport {
-    fn send<'a>(&'a mut self, command: &'a str) -> BoxFuture<'a, io::Result<()>> {
-        Box::pin(async move {
-            let data = options::command_bytes(command, &self.options.terminators);
-            self.write_message(&data).await
-        })
-    }
-
-    fn receive(&mut self) -> BoxFuture<'_, io::Result<Vec<u8>>> {
-        Box::pin(async move {
-            let message = self.read_message().await?;
-            Ok(options::text_response(message, &self.options.terminators))
-        })
-    }
-
-    fn receive_block(&mut self) -> BoxFuture<'_, io::Result<Vec<u8>>> {
-        Box::pin(async move { options::block_response(self.read_message().await?) })
-    }
-}
+options::message_transport!(Vxi11Transport);
