@@ -1,6 +1,7 @@
 //! Recording typed events: the recorder, its non-invasive taps, and the guard that saves on
 //! drop (the seeds' context manager).
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,6 +16,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::clock::{file_stamp, format_start_time};
+use super::json::render_json;
 use super::model::{RecordedEvent, Recording};
 use crate::error::{Error, Result};
 
@@ -56,6 +58,9 @@ struct Inner {
     start_wall: OffsetDateTime,
     stop: watch::Sender<bool>,
     state: Mutex<State>,
+    /// Serialises saves of this recorder. Publishers never take it, so a save (rendering,
+    /// writing, fsync) never holds up a publisher.
+    saving: Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -88,6 +93,7 @@ impl EventRecorder {
                 start_wall: OffsetDateTime::now_utc(),
                 stop,
                 state: Mutex::new(State::default()),
+                saving: Mutex::new(()),
             }),
         }
     }
@@ -348,27 +354,28 @@ impl EventRecorder {
     /// Saves the recording so far atomically as `<dir>/<session name>_<UTC timestamp>.json`
     /// and returns the path. A later save of the same recorder overwrites that file; a file
     /// of another recording at that path is never overwritten (a `_2`, `_3`… suffix is added).
+    ///
+    /// Nothing half-made is ever visible under the final name: the recording is written to a
+    /// temporary file that is renamed into place (refusing to replace another recording's
+    /// file) only once complete and synced.
+    ///
+    /// This is blocking file I/O (write and fsync). Publishers are never held up by it, but
+    /// from async code prefer [`RecordingGuard::finish`], which saves on tokio's blocking
+    /// pool, or call this inside [`tokio::task::spawn_blocking`].
     pub fn save(&self) -> Result<PathBuf> {
+        let _saving = self
+            .inner
+            .saving
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let recording = self.recording();
-        let (path, reserved) = {
-            let mut state = self.state();
-            match &state.saved_to {
-                Some(path) => (path.clone(), false),
-                None => {
-                    let path = reserve_path(self.default_path())?;
-                    state.saved_to = Some(path.clone());
-                    (path, true)
-                }
-            }
-        };
-        if let Err(e) = recording.save(&path) {
-            if reserved {
-                // Free the name again; a later save reserves one afresh.
-                let _ = std::fs::remove_file(&path);
-                self.state().saved_to = None;
-            }
-            return Err(e);
+        let saved_to = self.state().saved_to.clone();
+        if let Some(path) = saved_to {
+            recording.save(&path)?;
+            return Ok(path);
         }
+        let path = save_new(&recording, self.default_path())?;
+        self.state().saved_to = Some(path.clone());
         Ok(path)
     }
 
@@ -387,34 +394,31 @@ impl EventRecorder {
     }
 }
 
-/// Claims `path`, or `<stem>_2.json`, `<stem>_3.json`… if taken, by creating it empty
-/// (`create_new`, so two recorders saving the same name at the same second cannot both get
-/// it); the atomic save then replaces the empty file.
-fn reserve_path(path: PathBuf) -> Result<PathBuf> {
-    let fail = |path: &Path, source| Error::File {
-        action: "write recording",
-        path: path.to_owned(),
-        source,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| fail(&path, e))?;
-    }
+/// Writes `recording` under `path`, or `<stem>_2.json`, `<stem>_3.json`… if taken, and
+/// returns the name it got. Each attempt is an atomic write that refuses to replace an
+/// existing file, so two recorders saving the same name at the same second never overwrite
+/// each other, and a crash never leaves an empty or partial file under a final name.
+fn save_new(recording: &Recording, path: PathBuf) -> Result<PathBuf> {
+    let text = render_json(recording);
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut candidate = path.clone();
     for n in 2u64.. {
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate)
+        match replay_support::fs::write_atomic_new(&candidate, |out| out.write_all(text.as_bytes()))
         {
-            Ok(_) => return Ok(candidate),
+            Ok(()) => return Ok(candidate),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 candidate = path.with_file_name(format!("{stem}_{n}.json"));
             }
-            Err(e) => return Err(fail(&candidate, e)),
+            Err(source) => {
+                return Err(Error::File {
+                    action: "write recording",
+                    path: candidate,
+                    source,
+                });
+            }
         }
     }
     unreachable!("some numbered file name is free")
@@ -424,7 +428,8 @@ fn reserve_path(path: PathBuf) -> Result<PathBuf> {
 ///
 /// Dereferences to the [`EventRecorder`]. [`RecordingGuard::finish`] saves explicitly and
 /// returns the path (and any error); [`RecordingGuard::discard`] drops without saving.
-/// A save that fails in `drop` is logged with `tracing::error!`.
+/// A save that fails in `drop` is logged with `tracing::error!`. Saving in `drop` is
+/// blocking file I/O on the dropping thread; in async code end with `finish().await`.
 #[derive(Debug)]
 pub struct RecordingGuard {
     recorder: EventRecorder,
@@ -434,13 +439,25 @@ pub struct RecordingGuard {
 
 impl RecordingGuard {
     /// Stops, waits for the taps to drain, saves, and returns the path.
+    ///
+    /// The save (rendering, writing, fsync) runs on tokio's blocking pool, so the runtime's
+    /// other tasks keep running meanwhile.
     pub async fn finish(mut self) -> Result<PathBuf> {
         self.done = true;
         self.recorder.stop_and_drain().await;
-        self.recorder.save()
+        let recorder = self.recorder.clone();
+        match tokio::task::spawn_blocking(move || recorder.save()).await {
+            Ok(saved) => saved,
+            Err(e) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                // The runtime is shutting down: save here rather than lose the recording.
+                Err(_) => self.recorder.save(),
+            },
+        }
     }
 
-    /// Stops and saves now, without waiting for taps (usable outside async code).
+    /// Stops and saves now, without waiting for taps (usable outside async code; blocking
+    /// file I/O, see [`EventRecorder::save`]).
     pub fn finish_now(mut self) -> Result<PathBuf> {
         self.done = true;
         self.recorder.stop();

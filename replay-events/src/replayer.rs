@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use super::control::ReplayControl;
 use super::filter::EventFilter;
 use super::model::{RecordedEvent, Recording, decode_event};
-use super::stream::EventStream;
+use super::stream::{EventStream, count_in_file};
 use crate::error::{Error, Result};
 
 /// How fast a replay runs: a multiplier of the recorded pace (0.1x to 100x), or as fast as
@@ -342,14 +342,23 @@ impl EventReplayer {
         Fut: Future<Output = Result<()>>,
     {
         let EventReplayer {
-            mut stream,
+            stream,
             speed,
             filter,
             mut progress,
             control,
         } = self;
+        let path = stream.path().map(Path::to_path_buf);
         let total = if progress.is_some() || !stream.is_streamed() || filter.is_all() {
-            stream.count_matching(&filter)?
+            match (&path, stream.is_streamed() && !filter.is_all()) {
+                // Counting what a filter keeps reads the JSON Lines file once more: off the
+                // runtime's threads.
+                (Some(path), true) => {
+                    let (path, filter) = (path.clone(), filter.clone());
+                    blocking(move || count_in_file(&path, &filter)).await?
+                }
+                _ => stream.count_matching(&filter)?,
+            }
         } else {
             0
         };
@@ -362,10 +371,8 @@ impl EventReplayer {
             stopped: false,
             elapsed: Duration::ZERO,
         };
-        let mut position = 0;
-        while let Some(event) =
-            stream.next_matching(&filter, &mut position, &mut report.filtered_out)?
-        {
+        let mut source = Source::new(stream, filter);
+        while let Some((position, event)) = source.next(&mut report.filtered_out).await? {
             let waited = match speed.multiplier() {
                 Some(x) => {
                     // An offset the clock cannot reach is an error, not a panic or an
@@ -374,7 +381,7 @@ impl EventReplayer {
                         .ok()
                         .and_then(|gap| origin.checked_add(gap));
                     let Some(due) = due else {
-                        return Err(unschedulable(&stream, position, &event, speed));
+                        return Err(unschedulable(path.as_deref(), position, &event, speed));
                     };
                     control.sleep_until(due).await
                 }
@@ -412,20 +419,138 @@ fn decode_strict<E: DeserializeOwned>(index: usize, event: &RecordedEvent) -> Re
 
 /// The error for an event whose offset is too far in the future to wait for.
 fn unschedulable(
-    stream: &EventStream,
+    path: Option<&Path>,
     position: usize,
     event: &RecordedEvent,
     speed: Speed,
 ) -> Error {
     Error::Recording {
-        path: stream
-            .path()
-            .map_or_else(|| "<in memory>".into(), Path::to_path_buf),
+        path: path.map_or_else(|| "<in memory>".into(), Path::to_path_buf),
         message: format!(
             "event {position} (`{}`) is at {} ms, too far in the future to wait for at {speed}\n\
              fix its `timestamp_offset_ms`, or replay as fast as possible (`--speed max`)",
             event.event_name, event.timestamp_offset_ms
         ),
+    }
+}
+
+/// Events read from a JSON Lines file per message of the reader thread.
+const BATCH: usize = 256;
+
+/// A batch of events the reader thread kept, with their 1-based positions, and how many it
+/// left out before the last of them.
+struct Batch {
+    events: Vec<(usize, RecordedEvent)>,
+    filtered_out: usize,
+}
+
+/// Where a replay takes its events from: memory directly, or a JSON Lines file read on
+/// tokio's blocking pool (file reads never run on the runtime's threads), a few batches
+/// ahead of the replay.
+enum Source {
+    Memory {
+        stream: Box<EventStream>,
+        filter: EventFilter,
+        position: usize,
+    },
+    Lines {
+        batches: mpsc::Receiver<Result<Batch>>,
+        current: std::vec::IntoIter<(usize, RecordedEvent)>,
+    },
+}
+
+impl Source {
+    fn new(stream: EventStream, filter: EventFilter) -> Source {
+        if !stream.is_streamed() {
+            return Source::Memory {
+                stream: Box::new(stream),
+                filter,
+                position: 0,
+            };
+        }
+        let (tx, batches) = mpsc::channel(4);
+        tokio::task::spawn_blocking(move || read_batches(stream, &filter, &tx));
+        Source::Lines {
+            batches,
+            current: Vec::new().into_iter(),
+        }
+    }
+
+    async fn next(&mut self, filtered_out: &mut usize) -> Result<Option<(usize, RecordedEvent)>> {
+        match self {
+            Source::Memory {
+                stream,
+                filter,
+                position,
+            } => Ok(stream
+                .next_matching(filter, position, filtered_out)?
+                .map(|event| (*position, event))),
+            Source::Lines { batches, current } => loop {
+                if let Some(next) = current.next() {
+                    return Ok(Some(next));
+                }
+                match batches.recv().await {
+                    Some(batch) => {
+                        let batch = batch?;
+                        *filtered_out += batch.filtered_out;
+                        *current = batch.events.into_iter();
+                    }
+                    None => return Ok(None),
+                }
+            },
+        }
+    }
+}
+
+/// The reader thread: sends batches until the file ends, an error, or the replay drops its
+/// receiver (stopped early).
+fn read_batches(mut stream: EventStream, filter: &EventFilter, tx: &mpsc::Sender<Result<Batch>>) {
+    let mut position = 0;
+    loop {
+        let mut batch = Batch {
+            events: Vec::with_capacity(BATCH),
+            filtered_out: 0,
+        };
+        let mut end = false;
+        while batch.events.len() < BATCH {
+            match stream.next_matching(filter, &mut position, &mut batch.filtered_out) {
+                Ok(Some(event)) => batch.events.push((position, event)),
+                Ok(None) => {
+                    end = true;
+                    break;
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            }
+        }
+        if (!batch.events.is_empty() || batch.filtered_out > 0)
+            && tx.blocking_send(Ok(batch)).is_err()
+        {
+            return;
+        }
+        if end {
+            return;
+        }
+    }
+}
+
+/// Runs blocking work (file I/O) on tokio's blocking pool and waits for it.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(_) => Err(Error::Recording {
+                path: "<background read>".into(),
+                message: "the tokio runtime shut down during the read; \
+                          keep the runtime alive until the replay returns"
+                    .to_owned(),
+            }),
+        },
     }
 }
 

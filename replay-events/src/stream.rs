@@ -246,19 +246,23 @@ impl EventStream {
             Inner::Lines(_) if filter.is_all() => {
                 Ok(usize::try_from(self.header.total_events).unwrap_or(usize::MAX))
             }
-            Inner::Lines(_) => {
-                let Some(path) = &self.path else {
-                    return Ok(0);
-                };
-                let mut reader = JsonlReader::open(path)?;
-                let mut count = 0;
-                while let Some(event) = reader.next_event()? {
-                    if filter.matches(&event) {
-                        count += 1;
-                    }
-                }
-                Ok(count)
-            }
+            Inner::Lines(_) => match &self.path {
+                Some(path) => count_in_file(path, filter),
+                None => Ok(0),
+            },
         }
     }
+}
+
+/// How many events of the JSON Lines file at `path` `filter` keeps (reads the whole file, in
+/// bounded memory; blocking).
+pub(crate) fn count_in_file(path: &Path, filter: &super::EventFilter) -> Result<usize> {
+    let mut reader = JsonlReader::open(path)?;
+    let mut count = 0;
+    while let Some(event) = reader.next_event()? {
+        if filter.matches(&event) {
+            count += 1;
+        }
+    }
+    Ok(count)
 }
