@@ -95,6 +95,19 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    /// The user's system panicked or returned an error in a what-if run.
+    #[error(
+        "the system failed in the what-if run with parameters `{parameters}`: {message}\n\
+         fix the system or the parameters; a sweep (`WhatIf::sweep`) reports such runs in \
+         its table and runs the others"
+    )]
+    WhatIfRunFailed {
+        /// The run's parameters, as JSON.
+        parameters: String,
+        /// The panic message or the system's error.
+        message: String,
+    },
+
     /// The channel a replay was delivering into was closed by its receivers.
     #[error(
         "replay stopped at event #{index}: every receiver of the channel was dropped\n\

@@ -39,6 +39,12 @@
 //! `1e400` stays `1e400`), strings their escapes; only whitespace is laid out anew. Keys the
 //! model does not know are kept and written back after the known ones.
 //!
+//! # What-if replays
+//!
+//! [`whatif`] replays a recording's inputs through your code with other parameters and
+//! compares the outcomes with the recorded ones by metrics, in sweeps of many parameter sets
+//! at once; see `docs/what-if.md`.
+//!
 //! # Known limitations
 //!
 //! - `NaN` and `Infinity` (which Python writes for non-finite floats by default) are not
@@ -62,6 +68,7 @@ mod model;
 mod recorder;
 mod replayer;
 mod stream;
+pub mod whatif;
 
 pub use analysis::{
     FilterOutcome, MergeAlign, NameCount, Summary, Timeline, TimelineEntry, filter_file,
@@ -78,3 +85,7 @@ pub use model::{EventRef, ExtraKeys, Header, RecordedEvent, Recording, decode_ev
 pub use recorder::{EventRecorder, RecordingGuard, RecordingSender, RecordingSink, TapStats};
 pub use replayer::{EventReplayer, Payload, ReplayReport, Speed, TypedEvent};
 pub use stream::EventStream;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/what-if.md")]
+struct WhatIfGuideDoctests;

@@ -123,30 +123,7 @@ impl EventRecorder {
     ///
     /// For any other type use [`EventRecorder::record_as`]. Does nothing once stopped.
     pub fn record<E: Serialize + ?Sized>(&self, event: &E, source: &str) -> Result<()> {
-        let value = serde_json::to_value(event).map_err(|source| Error::EventEncode {
-            name: std::any::type_name::<E>().to_owned(),
-            source,
-        })?;
-        let (name, data) = match value {
-            Value::String(name) => (name, Value::Null),
-            Value::Object(map) if map.len() == 1 => match map.into_iter().next() {
-                Some(entry) => entry,
-                None => unreachable!("a map of length 1 has an entry"),
-            },
-            _ => {
-                return Err(Error::InvalidOption {
-                    what: "event for `EventRecorder::record`",
-                    value: std::any::type_name::<E>().to_owned(),
-                    expected: "an externally tagged enum (serde's default for enums); \
-                               name other events with `EventRecorder::record_as`"
-                        .to_owned(),
-                });
-            }
-        };
-        let data = serde_json::value::to_raw_value(&data).map_err(|source| Error::EventEncode {
-            name: name.clone(),
-            source,
-        })?;
+        let (name, data) = encode_event(event)?;
         self.record_raw(name, source, data);
         Ok(())
     }
@@ -422,6 +399,36 @@ fn save_new(recording: &Recording, path: PathBuf) -> Result<PathBuf> {
         }
     }
     unreachable!("some numbered file name is free")
+}
+
+/// An enum value as an event name (the variant's name) and data (its content, `null` for a
+/// unit variant), as serde writes an externally tagged enum.
+pub(crate) fn encode_event<E: Serialize + ?Sized>(event: &E) -> Result<(String, Box<RawValue>)> {
+    let value = serde_json::to_value(event).map_err(|source| Error::EventEncode {
+        name: std::any::type_name::<E>().to_owned(),
+        source,
+    })?;
+    let (name, data) = match value {
+        Value::String(name) => (name, Value::Null),
+        Value::Object(map) if map.len() == 1 => match map.into_iter().next() {
+            Some(entry) => entry,
+            None => unreachable!("a map of length 1 has an entry"),
+        },
+        _ => {
+            return Err(Error::InvalidOption {
+                what: "event for `EventRecorder::record`",
+                value: std::any::type_name::<E>().to_owned(),
+                expected: "an externally tagged enum (serde's default for enums); \
+                           name other events with `EventRecorder::record_as`"
+                    .to_owned(),
+            });
+        }
+    };
+    let data = serde_json::value::to_raw_value(&data).map_err(|source| Error::EventEncode {
+        name: name.clone(),
+        source,
+    })?;
+    Ok((name, data))
 }
 
 /// Stops and saves its recording when dropped, like the seeds' `with EventRecorder(...)`.
