@@ -25,17 +25,21 @@ impl MessageDevice for Idn {
     }
 }
 
-/// Mean microseconds per `*IDN?` query over `count` queries (after one to warm up).
+/// Median microseconds per `*IDN?` query over `count` queries (after one to warm up); the
+/// median, because a shared machine adds long outliers.
 async fn measure(t: &mut dyn Transport, count: u32) -> f64 {
     t.send("*IDN?").await.expect("send");
     t.receive().await.expect("receive");
-    let start = Instant::now();
+    let mut times = Vec::with_capacity(count as usize);
     for _ in 0..count {
+        let start = Instant::now();
         t.send("*IDN?").await.expect("send");
         let answer = t.receive().await.expect("receive");
+        times.push(start.elapsed().as_secs_f64() * 1e6);
         assert_eq!(answer, b"ACME,PSU-1,0001,1.0");
     }
-    start.elapsed().as_secs_f64() * 1e6 / f64::from(count)
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -102,7 +106,7 @@ async fn main() {
         }
     };
 
-    println!("round trip of `*IDN?` over loopback, mean of {count} queries (µs)");
+    println!("round trip of `*IDN?` over loopback, median of {count} queries (µs)");
     println!("| transport | replay-core client | pyvisa-py 0.8.1 client |");
     println!("|---|---:|---:|");
     for (i, name) in ["raw socket", "VXI-11", "HiSLIP"].iter().enumerate() {

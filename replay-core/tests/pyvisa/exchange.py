@@ -4,10 +4,11 @@ Used by replay-core/tests/pyvisa_conformance.rs (pyvisa-py as a client of our VX
 HiSLIP and raw-socket servers) and, with --time, to measure round-trip latency:
 
     python3 exchange.py RESOURCE...            # run the conformance script on each
-    python3 exchange.py --time N RESOURCE...   # N `*IDN?` queries each, print µs per query
+    python3 exchange.py --time N RESOURCE...   # N `*IDN?` queries each, print the median µs
 """
 
 import json
+import statistics
 import sys
 import time
 
@@ -46,11 +47,12 @@ def main(argv):
         for resource in argv[2:]:
             inst = open_resource(rm, resource)
             inst.query("*IDN?")  # warm up
-            start = time.perf_counter()
+            times = []
             for _ in range(count):
+                start = time.perf_counter()
                 inst.query("*IDN?")
-            elapsed = time.perf_counter() - start
-            result[resource] = round(elapsed / count * 1e6, 1)
+                times.append(time.perf_counter() - start)
+            result[resource] = round(statistics.median(times) * 1e6, 1)
             inst.close()
         print(json.dumps(result))
         return
