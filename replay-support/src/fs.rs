@@ -19,8 +19,9 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
 /// Writes `path` atomically, streaming: `write` fills a temp file in the same directory
 /// (missing directories are created), which is synced and then renamed over `path`.
 ///
-/// Temp files are named `.replay-*.tmp`; a process killed before the rename leaves one
-/// behind, never a partial file under the final name.
+/// Temp files are named `.replay-<pid>-*.tmp`; a process killed before the rename leaves one
+/// behind, never a partial file under the final name, and the next write into the same
+/// directory removes it once that process is gone.
 ///
 /// Permissions: if `path` exists, the new file gets its permissions; otherwise the temp file
 /// is opened with mode `0o666` on unix, which the OS narrows by the umask exactly as for
@@ -35,8 +36,10 @@ pub fn write_atomic_with(
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
+    remove_stale_temp_files(dir);
+    let prefix = temp_prefix();
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".replay-").suffix(".tmp");
+    builder.prefix(&prefix).suffix(".tmp");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -55,6 +58,50 @@ pub fn write_atomic_with(
     Ok(())
 }
 
+/// `.replay-<pid>-`: the temp files of this process, told apart from those of others.
+fn temp_prefix() -> String {
+    format!(".replay-{}-", std::process::id())
+}
+
+/// Removes `.replay-<pid>-*.tmp` files in `dir` left by a writer that was killed before its
+/// rename (a crash, SIGKILL, a power cut): those whose process no longer runs (on Linux,
+/// no `/proc/<pid>`), elsewhere those older than an hour. Files of running processes,
+/// this one included, are never touched. Best effort: failures are ignored.
+fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let me = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_file_pid) else {
+            continue;
+        };
+        if pid != me && !process_is_alive(pid, &entry) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The pid in a temp file name `.replay-<pid>-<random>.tmp`.
+fn temp_file_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(".replay-")?.strip_suffix(".tmp")?;
+    rest.split_once('-')?.0.parse().ok()
+}
+
+fn process_is_alive(pid: u32, entry: &std::fs::DirEntry) -> bool {
+    if cfg!(target_os = "linux") {
+        return Path::new("/proc").join(pid.to_string()).exists();
+    }
+    // No cheap liveness check: keep anything younger than an hour.
+    entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_none_or(|age| age < std::time::Duration::from_secs(3600))
+}
+
 /// Persists `path` atomically like [`write_atomic_with`], but refuses to replace an existing
 /// file: the rename fails with [`io::ErrorKind::AlreadyExists`] instead. For files whose name
 /// is reserved by whoever writes first (event recordings named after their start time).
@@ -67,8 +114,10 @@ pub fn write_atomic_new(
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
+    remove_stale_temp_files(dir);
+    let prefix = temp_prefix();
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".replay-").suffix(".tmp");
+    builder.prefix(&prefix).suffix(".tmp");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -141,6 +190,28 @@ mod tests {
         std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o640)).unwrap();
         write_atomic_with(&new, |out| out.write_all(b"y")).unwrap();
         assert_eq!(mode(&new), 0o640);
+    }
+
+    #[test]
+    fn temp_files_of_dead_processes_are_removed_by_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        // pid 0 is never a user process (no /proc/0); our own pid is alive.
+        let dead = dir.path().join(".replay-0-abc123.tmp");
+        let mine = dir
+            .path()
+            .join(format!(".replay-{}-inflight.tmp", std::process::id()));
+        let other = dir.path().join("notes.tmp");
+        for p in [&dead, &mine, &other] {
+            std::fs::write(p, b"half").unwrap();
+        }
+        write_atomic(&dir.path().join("c.yaml"), b"x").unwrap();
+        if cfg!(target_os = "linux") {
+            assert!(!dead.exists(), "the dead writer's temp file is cleaned");
+        }
+        assert!(mine.exists(), "a live writer's temp file is never touched");
+        assert!(other.exists(), "files not ours are never touched");
+        assert_eq!(temp_file_pid(".replay-123-x.tmp"), Some(123));
+        assert_eq!(temp_file_pid(".replay-x.tmp"), None);
     }
 
     #[test]
