@@ -230,11 +230,24 @@ impl LiveInstrument {
                 interaction.binary = Some(bytes.clone());
                 Ok(Outcome::Block(bytes))
             }
-            Ok(Ok(Some(bytes))) => {
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                interaction.response = Some(text.clone());
-                Ok(Outcome::Text(text))
-            }
+            Ok(Ok(Some(bytes))) => match text_response(bytes) {
+                Ok(text) => {
+                    interaction.response = Some(text.clone());
+                    Ok(Outcome::Text(text))
+                }
+                Err(source) => {
+                    interaction.error = Some(RecordedError {
+                        kind: RecordedErrorKind::Io,
+                        message: source.to_string(),
+                    });
+                    Err(Error::Io {
+                        alias: self.alias.clone(),
+                        command: command.to_owned(),
+                        recorded: false,
+                        source,
+                    })
+                }
+            },
             Ok(Err(source)) => {
                 interaction.error = Some(RecordedError {
                     kind: RecordedErrorKind::Io,
@@ -405,6 +418,23 @@ pub(crate) fn parse_timeout_message(message: &str) -> Option<Duration> {
         .parse::<f64>()
         .ok()?;
     Duration::try_from_secs_f64(secs).ok()
+}
+
+/// A text response as a `String`. Bytes that are not UTF-8 are an error, never replaced by
+/// `�`: a lossy string would be recorded as if the instrument had said it (pyvisa also
+/// refuses to decode them). The message says how to read such an answer.
+fn text_response(bytes: Vec<u8>) -> std::io::Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let byte = e.as_bytes()[at];
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "the answer is not UTF-8 text (byte 0x{byte:02X} at offset {at}); \
+                 read binary answers with `query_binary`, or check the instrument's terminators and baud rate"
+            ),
+        )
+    })
 }
 
 #[cfg(test)]

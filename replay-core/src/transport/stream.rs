@@ -97,7 +97,7 @@ where
                         self.fill().await?;
                     }
                     let raw: Vec<u8> = self.buf.drain(..total).collect();
-                    self.consume_terminator().await?;
+                    self.consume_terminator(true).await?;
                     return Ok(raw);
                 }
                 BlockProgress::Incomplete => self.fill().await?,
@@ -106,7 +106,11 @@ where
     }
 
     /// Consumes the terminator after a block, if the instrument sent one.
-    async fn consume_terminator(&mut self) -> io::Result<()> {
+    ///
+    /// `strict` right after the block: other bytes already there mean the header lied, an
+    /// error. Later (`skip_pending_terminator`, after the next command went out) they may be
+    /// the next answer of an instrument that sends no terminator after blocks: kept.
+    async fn consume_terminator(&mut self, strict: bool) -> io::Result<()> {
         let term = self.terminators.read.as_bytes();
         // A CR may precede an LF terminator.
         if self.buf.first() == Some(&b'\r') && term == b"\n" {
@@ -114,20 +118,33 @@ where
         }
         if self.buf.starts_with(term) {
             self.buf.drain(..term.len());
-        } else if self.buf.is_empty() {
-            // The terminator (if the instrument sends one) has not arrived yet.
+        } else if term.starts_with(&self.buf) {
+            // The terminator (if the instrument sends one) has not arrived, or not whole.
             self.terminator_pending = true;
+        } else if strict {
+            // Bytes where the terminator belongs: the header announced fewer bytes than the
+            // instrument sent. Taking them for the next answer would record a wrong one.
+            let extra = self.buf.len();
+            self.buf.clear();
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{extra} unexpected byte(s) followed the binary block instead of the terminator: \
+                     its header announced fewer bytes than the instrument sent"
+                ),
+            ));
         }
         Ok(())
     }
 
     async fn skip_pending_terminator(&mut self) -> io::Result<()> {
         while self.terminator_pending {
-            if self.buf.is_empty() {
+            let term = self.terminators.read.as_bytes();
+            if self.buf.is_empty() || (self.buf.len() < term.len() && term.starts_with(&self.buf)) {
                 self.fill().await?;
             }
             self.terminator_pending = false;
-            self.consume_terminator().await?;
+            self.consume_terminator(false).await?;
         }
         Ok(())
     }
@@ -170,6 +187,39 @@ mod tests {
 
     fn lf() -> Terminators {
         Terminators::default()
+    }
+
+    #[tokio::test]
+    async fn bytes_after_a_block_are_an_error_not_the_next_answer() {
+        let (a, mut b) = duplex(256);
+        let mut t = StreamTransport::new(a, lf());
+        // The header says 3 bytes; 5 follow.
+        b.write_all(b"#13abcde\n").await.unwrap();
+        let err = t.receive_block().await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("3 unexpected byte(s)"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn blocks_without_terminator_and_split_terminators_still_read() {
+        let (a, mut b) = duplex(256);
+        let mut t = StreamTransport::new(a, lf());
+        // No terminator after the block; the next answer comes after the next command.
+        b.write_all(b"#13abc").await.unwrap();
+        assert_eq!(t.receive_block().await.unwrap(), b"#13abc");
+        b.write_all(b"+1.0\n").await.unwrap();
+        assert_eq!(t.receive().await.unwrap(), b"+1.0");
+        // A CRLF terminator arriving in two pieces.
+        let crlf = Terminators {
+            write: "\n".into(),
+            read: "\r\n".into(),
+        };
+        let (a, mut b) = duplex(256);
+        let mut t = StreamTransport::new(a, crlf);
+        b.write_all(b"#12ab\r").await.unwrap();
+        assert_eq!(t.receive_block().await.unwrap(), b"#12ab");
+        b.write_all(b"\n+2.0\r\n").await.unwrap();
+        assert_eq!(t.receive().await.unwrap(), b"+2.0");
     }
 
     #[tokio::test]
