@@ -354,6 +354,7 @@ impl SimBenchBuilder {
             let options = ServeOptions {
                 crlf: spec.crlf.unwrap_or(self.crlf),
                 first_reply_delay: spec.first_reply_delay.unwrap_or(self.first_reply_delay),
+                faults: spec.faults.clone().into(),
             };
             if spec.timeout.is_none() {
                 spec.timeout = self.timeout;

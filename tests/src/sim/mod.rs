@@ -8,6 +8,7 @@ mod bench;
 mod config;
 mod dmm;
 mod errors;
+mod fault;
 mod format;
 mod machine;
 mod noise;
@@ -21,6 +22,7 @@ mod spec;
 
 pub use bench::{SimBench, SimBenchBuilder, crlf_terminators};
 pub use dmm::DMM_IDN;
+pub use fault::{Fault, FaultRule};
 pub use psu::PSU_IDN;
 pub use scope::SCOPE_IDN;
 pub use spec::{Model, SimInstrument};

@@ -11,6 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::fault::{Fault, fault_for, relabel_block};
 use super::machine::{Machine, Response};
 
 /// Longest program message accepted; a longer one is dropped and reported as `-223`.
@@ -23,6 +24,8 @@ pub(crate) struct ServeOptions {
     pub(crate) crlf: bool,
     /// Wait this long before the first answer on each connection.
     pub(crate) first_reply_delay: Duration,
+    /// Faults injected per command.
+    pub(crate) faults: Arc<[super::fault::FaultRule]>,
 }
 
 /// A machine shared by every connection to one instrument.
@@ -104,6 +107,16 @@ async fn converse(
                 line = stripped;
             }
             let text = String::from_utf8_lossy(line);
+            let fault = fault_for(&options.faults, &text);
+            if fault == Some(Fault::ResetDuringWrite) {
+                // Linger 0: closing sends RST, and the client's next read or write fails.
+                #[expect(
+                    deprecated,
+                    reason = "linger 0 makes the close a reset without blocking: the reset is the point"
+                )]
+                let _ = stream.set_linger(Some(Duration::ZERO));
+                return Ok(());
+            }
             let response = machine
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -113,8 +126,41 @@ async fn converse(
                     tokio::time::sleep(options.first_reply_delay).await;
                 }
                 answered = true;
-                bytes.extend_from_slice(terminator);
-                stream.write_all(&bytes).await?;
+                match fault {
+                    None | Some(Fault::ResetDuringWrite) => {
+                        bytes.extend_from_slice(terminator);
+                        stream.write_all(&bytes).await?;
+                    }
+                    Some(Fault::Stall) => {}
+                    Some(Fault::Late(delay)) => {
+                        tokio::time::sleep(delay).await;
+                        bytes.extend_from_slice(terminator);
+                        stream.write_all(&bytes).await?;
+                    }
+                    Some(Fault::CloseMidResponse) => {
+                        bytes.truncate(bytes.len().div_ceil(2));
+                        stream.write_all(&bytes).await?;
+                        stream.flush().await?;
+                        return Ok(());
+                    }
+                    Some(Fault::Garbage) => {
+                        stream.write_all(b"\xff\xfe\x00\x1b[2J\x80").await?;
+                        stream.write_all(terminator).await?;
+                    }
+                    Some(Fault::WrongTerminator) => {
+                        bytes.push(b'\r');
+                        stream.write_all(&bytes).await?;
+                    }
+                    Some(Fault::BlockOverclaim) => {
+                        let lying = relabel_block(&bytes, 1000).unwrap_or(bytes);
+                        stream.write_all(&lying).await?;
+                    }
+                    Some(Fault::BlockUnderclaim) => {
+                        let mut lying = relabel_block(&bytes, -10).unwrap_or(bytes);
+                        lying.extend_from_slice(terminator);
+                        stream.write_all(&lying).await?;
+                    }
+                }
             }
         }
         buf.drain(..start);

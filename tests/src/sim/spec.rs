@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use replay_harness::Terminators;
 
+use super::fault::{Fault, FaultRule};
+
 /// The instrument models the simulator knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -71,6 +73,7 @@ pub struct SimInstrument {
     pub(crate) terminators: Option<Terminators>,
     pub(crate) crlf: Option<bool>,
     pub(crate) first_reply_delay: Option<Duration>,
+    pub(crate) faults: Vec<FaultRule>,
 }
 
 impl SimInstrument {
@@ -85,6 +88,7 @@ impl SimInstrument {
             terminators: None,
             crlf: None,
             first_reply_delay: None,
+            faults: Vec::new(),
         }
     }
 
@@ -155,6 +159,13 @@ impl SimInstrument {
     /// bench-wide delay.
     pub fn first_reply_delay(mut self, delay: Duration) -> Self {
         self.first_reply_delay = Some(delay);
+        self
+    }
+
+    /// Injects `fault` whenever a message starts with `command` (case-insensitive, a
+    /// leading `:` ignored). Rules are tried in the order given.
+    pub fn fault(mut self, command: impl Into<String>, fault: Fault) -> Self {
+        self.faults.push(FaultRule::new(command, fault));
         self
     }
 }
