@@ -52,6 +52,9 @@ mod block;
 mod config;
 pub mod diff;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod instrument;
 mod matcher;
 mod recorder;
