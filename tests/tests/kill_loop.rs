@@ -191,3 +191,41 @@ fn sigkill_during_finish_leaves_the_old_or_the_new_cassette() {
         "temp files accumulate"
     );
 }
+#[test]
+fn sigkill_during_an_event_recording_save_never_leaves_a_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::from_time();
+    let mut whole = 0;
+    for iteration in 0..ITERATIONS {
+        let mut child = spawn_child("events", dir.path());
+        std::thread::sleep(Duration::from_millis(50 + rng.below(300)));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let recording = replay_events::parse_json(&path, &text).unwrap_or_else(|e| {
+                    panic!(
+                        "iteration {iteration}: `{}` is not whole: {e:?}",
+                        path.display()
+                    )
+                });
+                assert_eq!(recording.events.len(), 5000, "iteration {iteration}");
+                whole += 1;
+            }
+        }
+    }
+    println!(
+        "{ITERATIONS} kills: {whole} whole recordings seen (re-counted each round), none partial"
+    );
+    // One more save cleans the temp files of every killed writer.
+    let recorder = replay_events::EventRecorder::new("after", dir.path());
+    recorder.record_as("Tick", "feed", &1).unwrap();
+    recorder.save().unwrap();
+    assert_eq!(
+        temp_files(dir.path()),
+        Vec::<PathBuf>::new(),
+        "temp files accumulate"
+    );
+}
