@@ -16,7 +16,7 @@ use replay_tests::sim::SimBench;
 const CHILD_VAR: &str = "REPLAY_KILL_CHILD";
 /// Interactions per cassette: large enough that writing takes a while.
 const INTERACTIONS: usize = 1500;
-const ITERATIONS: usize = 60;
+const ITERATIONS: usize = 40;
 
 /// The writer. A no-op unless started by the parent with `REPLAY_KILL_CHILD`.
 #[test]
