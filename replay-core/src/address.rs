@@ -156,6 +156,11 @@ fn parse_lan_instr(head: &str, parts: &[&str]) -> Result<Address, String> {
     if let Some(device) = device
         && device.to_ascii_lowercase().starts_with("hislip")
     {
+        if parts[1].contains(',') {
+            return Err(format!(
+                "a HiSLIP port goes after the sub-address: `TCPIP0::<host>::{device},<port>::INSTR`"
+            ));
+        }
         let (sub, port) = match device.split_once(',') {
             Some((sub, port)) => (sub.trim(), port_of(port, "HiSLIP")?),
             None => (device, crate::transport::hislip::wire::DEFAULT_PORT),
@@ -336,6 +341,8 @@ mod tests {
             assert_eq!(Address::parse(s).unwrap(), want, "{s}");
             assert_eq!(Address::parse(&want.to_string()).unwrap(), want, "{want}");
         }
+        let err = Address::parse("TCPIP::host,4880::hislip0::INSTR").unwrap_err();
+        assert!(err.contains("hislip0,<port>"), "{err}");
         let err = Address::parse("TCPIP::host::hislip0,x::INSTR").unwrap_err();
         assert!(
             err.contains("HiSLIP") && err.contains("hislip0,4880"),

@@ -135,9 +135,9 @@ pub(crate) fn text_response(mut message: Vec<u8>, terminators: &Terminators) -> 
 }
 
 /// A complete message (ended by END) as an IEEE 488.2 definite-length block: the exact block
-/// bytes, header included; leading whitespace and anything after the block (its terminator)
-/// dropped.
-pub(crate) fn block_response(message: Vec<u8>) -> io::Result<Vec<u8>> {
+/// bytes, header included; leading whitespace and the terminator after the block dropped.
+/// Anything else after the block is an error, not something to pass on.
+pub(crate) fn block_response(message: Vec<u8>, terminators: &Terminators) -> io::Result<Vec<u8>> {
     let skip = message
         .iter()
         .take_while(|b| b.is_ascii_whitespace())
@@ -156,6 +156,20 @@ pub(crate) fn block_response(message: Vec<u8>) -> io::Result<Vec<u8>> {
                         "the message ended inside its binary block: the header announces \
                          {payload_len} bytes, {} arrived",
                         data.len() - header_len
+                    ),
+                ));
+            }
+            let rest = &data[total..];
+            let term = terminators.read.as_bytes();
+            let rest = rest.strip_suffix(term).unwrap_or(rest);
+            if !rest.iter().all(|b| b.is_ascii_whitespace()) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{} unexpected bytes after the binary block in the same message \
+                         (starting `{}`)",
+                        rest.len(),
+                        String::from_utf8_lossy(&rest[..rest.len().min(16)]).escape_default()
                     ),
                 ));
             }
@@ -194,7 +208,10 @@ macro_rules! message_transport {
             fn receive_block(
                 &mut self,
             ) -> crate::transport::BoxFuture<'_, std::io::Result<Vec<u8>>> {
-                Box::pin(async move { options::block_response(self.read_message().await?) })
+                Box::pin(async move {
+                    let message = self.read_message().await?;
+                    options::block_response(message, &self.options.terminators)
+                })
             }
         }
     };
@@ -221,15 +238,24 @@ mod tests {
         let mut message = b" ".to_vec();
         message.extend_from_slice(&block);
         message.push(b'\n');
-        assert_eq!(block_response(message).unwrap(), block);
+        let t = Terminators::default();
+        assert_eq!(block_response(message, &t).unwrap(), block);
         let short = block[..block.len() - 1].to_vec();
-        let e = block_response(short).unwrap_err();
+        let e = block_response(short, &t).unwrap_err();
         assert!(
             e.to_string().contains("announces 3 bytes, 2 arrived"),
             "{e}"
         );
-        assert!(block_response(b"#".to_vec()).is_err());
-        assert!(block_response(b"+1.0\n".to_vec()).is_err());
+        assert!(block_response(b"#".to_vec(), &t).is_err());
+        assert!(block_response(b"+1.0\n".to_vec(), &t).is_err());
+        let mut extra = block.clone();
+        extra.extend_from_slice(b"+1.0\n");
+        let e = block_response(extra, &t).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("4 unexpected bytes after the binary block"),
+            "{e}"
+        );
     }
 
     #[test]
