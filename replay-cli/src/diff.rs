@@ -1,5 +1,6 @@
-//! `replay diff A B`: compare two event recordings, or two cassettes. The kind of each file
-//! is detected from its content; exit status 0 when equal, 1 when different, 2 on error.
+//! `replay diff A B`: compare two event recordings, or two cassettes, or a recording with
+//! one of its what-if replays. The kind of each file is detected from its content; exit
+//! status 0 when equal, 1 when different, 2 on error.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,7 +12,9 @@ use super::output::{color_enabled, print_json, print_stdout};
 use super::{CliError, CliResult, OutputFormat};
 
 /// Compare two event recordings (per-name count changes, events added and removed, first
-/// divergence) or two cassettes. Exit status: 0 equal, 1 different, 2 error.
+/// divergence), two cassettes, or a recording with a what-if result of it
+/// (`<recording>.whatif/<id>.result.json`: its metrics, and its outcomes against the recorded
+/// ones). Exit status: 0 equal, 1 different, 2 error.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The original recording or cassette.
@@ -42,6 +45,9 @@ use replay_core::diff::parse_tolerance;
 const DEFAULT_MAX_CHANGES: usize = 100;
 
 pub(crate) fn run(args: Args) -> CliResult {
+    if is_whatif_result(&args.new) {
+        return diff_whatif(&args);
+    }
     match (detect(&args.old)?, detect(&args.new)?) {
         (Kind::Events(_), Kind::Events(_)) => diff_recordings(&args),
         (Kind::Cassette, Kind::Cassette) => diff_cassettes(&args),
@@ -126,6 +132,69 @@ fn diff_cassettes(args: &Args) -> CliResult {
         }
     }
     Ok(exit(diff.is_empty()))
+}
+
+fn is_whatif_result(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".result.json"))
+}
+
+/// A recording against one of its what-if runs: the metrics (original, replayed, change),
+/// then the run's outcomes against the recording's.
+fn diff_whatif(args: &Args) -> CliResult {
+    if args.tolerance.is_some() {
+        return reject(
+            "--tolerance",
+            "cassettes",
+            args,
+            "a recording and a what-if result",
+        );
+    }
+    if args.timestamps {
+        return reject(
+            "--timestamps",
+            "cassettes",
+            args,
+            "a recording and a what-if result",
+        );
+    }
+    let result = replay_events::whatif::WhatIfResult::load(&args.new)?;
+    let Some(outcomes) = result.outcomes_path(&args.new) else {
+        return Err(CliError::new(format!(
+            "what-if result `{}` has no saved outcomes (its run saved the result only)\n\
+             run it again with `Save::ResultsAndOutcomes` to compare its outcomes event by event",
+            args.new.display()
+        )));
+    };
+    let recording = Recording::load(&args.old)?;
+    let original = result.original_outcomes(&recording);
+    let replayed = Recording::load(&outcomes)?;
+    let comparison = compare(&original, &replayed);
+    match args.format {
+        OutputFormat::Json => print_json(&serde_json::json!({
+            "result": result,
+            "comparison": comparison,
+        }))?,
+        OutputFormat::Text => {
+            let mut out = format!(
+                "what-if {} of {} with {}\n",
+                result.replay_id,
+                label(&args.old),
+                serde_json::to_string(&result.parameters).unwrap_or_default()
+            );
+            out.push_str(&replay_events::whatif::render_metrics(&result.metrics));
+            out.push('\n');
+            out.push_str(&comparison.render(
+                &format!("{} (recorded outcomes)", label(&args.old)),
+                &label(&outcomes),
+                color_enabled(&std::io::stdout()),
+                args.max_changes.unwrap_or(DEFAULT_MAX_CHANGES),
+            ));
+            print_stdout(&out)?;
+        }
+    }
+    Ok(exit(comparison.equal))
 }
 
 fn label(path: &Path) -> String {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use replay_core::session::read_session;
+use replay_events::whatif::{WhatIfResult, format_metric, list_results, results_dir};
 use replay_events::{EventStream, Format, NameCount, format_offset, summarize};
 use serde::Serialize;
 
@@ -13,8 +14,8 @@ use super::detect::{Kind, detect};
 use super::output::{print_json, print_stdout};
 use super::{CliResult, OutputFormat};
 
-/// Show a recording's name, start, duration, total and per-name counts (for a cassette:
-/// per-instrument interaction counts, profile and duration).
+/// Show a recording's name, start, duration, total and per-name counts, and the what-if
+/// replays of it (for a cassette: per-instrument interaction counts, profile and duration).
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The event recording (`.json`, `.jsonl`) or cassette (`.yaml`).
@@ -38,11 +39,21 @@ struct EventsInfo<'a> {
     format: &'static str,
     #[serde(flatten)]
     summary: replay_events::Summary,
+    /// The what-if runs of this recording (`<file>.whatif/*.result.json`).
+    replays: Vec<ReplayInfo>,
+}
+
+#[derive(Serialize)]
+struct ReplayInfo {
+    file: PathBuf,
+    #[serde(flatten)]
+    result: WhatIfResult,
 }
 
 fn events(path: &Path, format: Format, output: OutputFormat) -> CliResult {
     let mut stream = EventStream::open(path)?;
     let summary = summarize(&mut stream)?;
+    let replays = list_results(path)?;
     let format_name = match format {
         Format::Json => "json",
         Format::JsonLines => "jsonl",
@@ -53,6 +64,10 @@ fn events(path: &Path, format: Format, output: OutputFormat) -> CliResult {
             path,
             format: format_name,
             summary,
+            replays: replays
+                .into_iter()
+                .map(|(file, result)| ReplayInfo { file, result })
+                .collect(),
         })?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -73,8 +88,49 @@ fn events(path: &Path, format: Format, output: OutputFormat) -> CliResult {
     }
     counts(&mut out, "by event name:", &summary.events);
     counts(&mut out, "by source:", &summary.sources);
+    replays_of(&mut out, path, &replays);
     print_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The what-if replays of the recording: id, status, parameters, and the user metrics
+/// (replayed value and change; counts per outcome name are in the result files).
+fn replays_of(out: &mut String, recording: &Path, replays: &[(PathBuf, WhatIfResult)]) {
+    if replays.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "replays of this recording: {} (in {})",
+        replays.len(),
+        results_dir(recording).display()
+    );
+    for (_, r) in replays {
+        let params = serde_json::to_string(&r.parameters).unwrap_or_default();
+        let detail = match &r.error {
+            Some(error) => format!("failed: {}", error.lines().next().unwrap_or("")),
+            None => r
+                .metrics
+                .iter()
+                .filter(|m| !m.name.starts_with('#'))
+                .map(|m| {
+                    format!(
+                        "{} {} ({})",
+                        m.name,
+                        format_metric(m.replayed, false),
+                        format_metric(m.diff, true)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let unchanged = if r.unchanged == Some(true) {
+            "  unchanged"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "  {}  {params}  {detail}{unchanged}", r.replay_id);
+    }
 }
 
 fn counts(out: &mut String, title: &str, counts: &[NameCount]) {

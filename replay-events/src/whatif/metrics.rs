@@ -248,6 +248,13 @@ pub(crate) fn render_columns(
     }
 }
 
+/// The seed's comparison, as a table: metric, original, replayed, change (one line each).
+pub fn render_metrics(metrics: &[MetricComparison]) -> String {
+    let mut out = String::new();
+    render_comparison(&mut out, metrics);
+    out
+}
+
 /// The seed's comparison, as a table: metric, original, replayed, change.
 pub(crate) fn render_comparison(out: &mut String, metrics: &[MetricComparison]) {
     let rows: Vec<Vec<String>> = metrics

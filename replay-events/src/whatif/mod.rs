@@ -9,7 +9,7 @@ mod run;
 mod sweep;
 
 pub use handler::WhatIfHandler;
-pub use metrics::{Metric, MetricComparison, format_metric};
+pub use metrics::{Metric, MetricComparison, format_metric, render_metrics};
 pub use results::{ResultStatus, WhatIfResult, list_results, results_dir};
 pub use run::{Inputs, Outcomes, Save, SystemOutput, Timing, WhatIf, WhatIfRun};
 pub use sweep::{Best, Grid, RunFailure, Sweep, SweepOptions, SweepRow};

@@ -147,6 +147,26 @@ impl WhatIfResult {
         Some(result_file.parent()?.join(name))
     }
 
+    /// The outcome event names of the run: those its built-in counts (`#Name`) name, which
+    /// cover every outcome name of the original and the replayed side.
+    pub fn outcome_names(&self) -> Vec<&str> {
+        self.metrics
+            .iter()
+            .filter_map(|m| m.name.strip_prefix('#'))
+            .collect()
+    }
+
+    /// The recording's original outcomes as this run saw them: the events of `recording`
+    /// named like the run's outcomes (see [`WhatIfResult::outcome_names`]).
+    pub fn original_outcomes(&self, recording: &Recording) -> Recording {
+        let names = self.outcome_names();
+        let mut original = recording.clone();
+        original
+            .events
+            .retain(|e| names.contains(&e.event_name.as_str()));
+        original
+    }
+
     /// The metric comparison named `name`.
     pub fn metric(&self, name: &str) -> Option<&MetricComparison> {
         self.metrics.iter().find(|m| m.name == name)
