@@ -499,3 +499,51 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::transport::vxi11::wire::{CreateLinkResp, DeviceReadResp};
+
+    proptest! {
+        /// Whatever a peer sends, the decoders return an error or a value, never panic, and
+        /// never take more than they were given.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let mut buf = bytes.clone();
+            if let Ok(Some(record)) = take_record(&mut buf, 128) {
+                prop_assert!(record.len() <= bytes.len());
+            }
+            let _ = decode_reply(&bytes);
+            let _ = decode_call(&bytes);
+            let _ = CreateLinkResp::decode(&bytes);
+            let _ = DeviceReadResp::decode(&bytes, 64);
+            let _ = portmap::decode_getport(&bytes);
+        }
+
+        /// A record split into fragments anywhere, arriving in pieces anywhere, is the record.
+        #[test]
+        fn fragments_reassemble(
+            record in proptest::collection::vec(any::<u8>(), 0..200),
+            cut in 0usize..200,
+            feed in 1usize..50,
+        ) {
+            let cut = cut.min(record.len());
+            let mut wire = ((cut as u32).to_be_bytes()).to_vec();
+            wire.extend_from_slice(&record[..cut]);
+            wire.extend_from_slice(&(0x8000_0000 | (record.len() - cut) as u32).to_be_bytes());
+            wire.extend_from_slice(&record[cut..]);
+            let mut buf = Vec::new();
+            let mut got = None;
+            for chunk in wire.chunks(feed) {
+                prop_assert!(got.is_none(), "a record before all its bytes arrived");
+                buf.extend_from_slice(chunk);
+                got = take_record(&mut buf, 1024).unwrap();
+            }
+            prop_assert_eq!(got, Some(record));
+            prop_assert!(buf.is_empty());
+        }
+    }
+}

@@ -284,3 +284,46 @@ mod tests {
         assert_eq!(kind_name(200), "unknown");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Arbitrary bytes: an error or a message no longer than what arrived, never a panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let mut buf = bytes.clone();
+            if let Ok(Some((header, payload))) = take_message(&mut buf, 1 << 20) {
+                prop_assert_eq!(header.payload_len as usize, payload.len());
+                prop_assert!(payload.len() + HEADER_LEN <= bytes.len());
+            }
+            let _ = decode_size(&bytes);
+        }
+
+        /// Messages arriving in pieces of any size come out whole and in order.
+        #[test]
+        fn messages_survive_any_split(
+            payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 1..5),
+            feed in 1usize..40,
+        ) {
+            let wire: Vec<u8> = payloads
+                .iter()
+                .enumerate()
+                .flat_map(|(i, p)| encode(kind::DATA, 0, i as u32, p))
+                .collect();
+            let mut buf = Vec::new();
+            let mut got = Vec::new();
+            for chunk in wire.chunks(feed) {
+                buf.extend_from_slice(chunk);
+                while let Some((header, payload)) = take_message(&mut buf, 100).unwrap() {
+                    prop_assert_eq!(header.parameter as usize, got.len());
+                    got.push(payload);
+                }
+            }
+            prop_assert_eq!(got, payloads);
+        }
+    }
+}
