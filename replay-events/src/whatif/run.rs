@@ -76,7 +76,8 @@ impl<E: fmt::Display> SystemOutput for std::result::Result<(), E> {
 ///
 /// Each run gets its own single-threaded tokio runtime on the blocking pool (the system's
 /// spawned tasks live and die with the run), so runs are isolated, a panic ends only its run,
-/// and under [`Timing::Virtual`] the runtime's clock is paused.
+/// and under [`Timing::Virtual`] the runtime's clock is paused. The runtime has timers but
+/// no I/O driver: a what-if replays recorded inputs through logic.
 ///
 /// ```
 /// use replay_events::whatif::{Inputs, Outcomes, WhatIf};
@@ -504,7 +505,7 @@ where
     Fut::Output: SystemOutput,
 {
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+        .enable_time()
         .start_paused(timing == Timing::Virtual)
         .build()
         .map_err(|e| format!("failed to start the run's tokio runtime: {e}"))?;
