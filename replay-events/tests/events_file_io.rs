@@ -79,7 +79,7 @@ async fn jsonl_replay_reads_off_the_runtime_thread() {
             .unwrap();
             out.flush().unwrap();
             // The events come only once a task of the replay's runtime said so.
-            let signalled = go_rx.recv_timeout(Duration::from_secs(5)).is_ok();
+            let signalled = go_rx.recv_timeout(Duration::from_secs(20)).is_ok();
             out.write_all(
                 b"{\"timestamp_offset_ms\":1,\"event_name\":\"A\",\"event_data\":1,\"source\":\"s\"}\n\
                   {\"timestamp_offset_ms\":2,\"event_name\":\"B\",\"event_data\":2,\"source\":\"s\"}\n",
@@ -119,12 +119,19 @@ fn no_empty_or_partial_file_is_ever_visible_under_the_final_name() {
     let recorder = busy_recorder(dir.path(), 60_000);
     let target = recorder.default_path();
     let done = Arc::new(AtomicBool::new(false));
+    let watching = Arc::new(std::sync::Barrier::new(2));
     let watcher = std::thread::spawn({
-        let (done, target) = (done.clone(), target.clone());
+        let (done, target, watching) = (done.clone(), target.clone(), watching.clone());
         move || {
             let mut looks = 0u64;
             let mut bad = Vec::new();
+            let mut started = false;
             while !done.load(Ordering::Relaxed) {
+                if !started {
+                    // Only now may the save begin: the watcher is looking.
+                    started = true;
+                    watching.wait();
+                }
                 looks += 1;
                 if let Ok(meta) = std::fs::metadata(&target)
                     && meta.len() == 0
@@ -135,6 +142,7 @@ fn no_empty_or_partial_file_is_ever_visible_under_the_final_name() {
             (looks, bad)
         }
     });
+    watching.wait();
     let path = recorder.save().unwrap();
     done.store(true, Ordering::Relaxed);
     let (looks, bad) = watcher.join().unwrap();
