@@ -71,10 +71,7 @@ impl Address {
                     "a raw socket address is `TCPIP[n]::<host>::<port>::SOCKET`, e.g. `TCPIP0::192.168.1.100::5025::SOCKET`; supported forms: {SUPPORTED}"
                 ));
             }
-            let host = parts[1].trim();
-            if host.is_empty() {
-                return Err("the host is empty".to_owned());
-            }
+            let host = host(parts[1])?;
             let port = parts[2].trim().parse::<u16>().map_err(|_| {
                 format!(
                     "`{}` is not a TCP port (1–65535; SCPI instruments usually listen on 5025)",
@@ -87,7 +84,7 @@ impl Address {
                 );
             }
             return Ok(Address::TcpSocket {
-                host: host.trim_matches(|c| c == '[' || c == ']').to_owned(),
+                host: host.to_owned(),
                 port,
             });
         }
@@ -122,6 +119,27 @@ impl Address {
     }
 }
 
+/// The host of a LAN address: trimmed, IPv6 brackets removed, and made only of what a host
+/// name or an IP address holds (letters, digits, `.`, `-`, `_`, `:` and `%` for IPv6 and
+/// its zone). Anything else (white space, control characters) is an error, not part of a
+/// name the resolver would then be asked for.
+fn host(text: &str) -> Result<&str, String> {
+    let host = text.trim().trim_matches(|c| c == '[' || c == ']');
+    if host.is_empty() {
+        return Err("the host is empty".to_owned());
+    }
+    match host
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '%')))
+    {
+        Some(bad) => Err(format!(
+            "the host `{}` contains {bad:?}; a host is a name such as `scope-3.lab` or an IP address",
+            host.escape_debug()
+        )),
+        None => Ok(host),
+    }
+}
+
 /// `TCPIP[n]::host[,port][::device]::INSTR`: VXI-11 or HiSLIP.
 fn parse_lan_instr(head: &str, parts: &[&str]) -> Result<Address, String> {
     let board = &head["TCPIP".len()..];
@@ -144,14 +162,7 @@ fn parse_lan_instr(head: &str, parts: &[&str]) -> Result<Address, String> {
             Ok(port) => Ok(port),
         }
     };
-    let host_of = |text: &str| -> Result<String, String> {
-        let host = text.trim().trim_matches(|c| c == '[' || c == ']');
-        if host.is_empty() {
-            Err("the host is empty".to_owned())
-        } else {
-            Ok(host.to_owned())
-        }
-    };
+    let host_of = |text: &str| host(text).map(str::to_owned);
     let device = parts.get(2).map(|d| d.trim()).filter(|_| parts.len() == 4);
     if let Some(device) = device
         && device.to_ascii_lowercase().starts_with("hislip")
@@ -221,6 +232,29 @@ impl fmt::Display for Address {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `visa_address` fuzz target: control characters and white space inside a
+    /// host were accepted, and printing then parsing the address gave another address.
+    #[test]
+    fn hosts_with_control_characters_or_spaces_are_refused() {
+        let fuzzed = "TCPIP0::10.0.0.5:\0\0\0\0\0\0\0\u{8}]\u{1}\0\0\0\0\0\0\n,4880::inst0::INSTR";
+        let err = Address::parse(fuzzed).unwrap_err();
+        assert!(err.contains("a host is a name"), "{err}");
+        assert!(Address::parse("TCPIP0::my host::5025::SOCKET").is_err());
+        assert!(Address::parse("TCPIP0::lab\tpsu::hislip0::INSTR").is_err());
+        for ok in [
+            "TCPIP0::scope-3.lab::5025::SOCKET",
+            "TCPIP0::psu_2.lab::hislip0,4881::INSTR",
+            "TCPIP::10.0.0.5,1024::INSTR",
+        ] {
+            let address = Address::parse(ok).unwrap();
+            assert_eq!(
+                Address::parse(&address.to_string()).unwrap(),
+                address,
+                "{ok}"
+            );
+        }
+    }
 
     #[test]
     fn tcp_socket_forms() {
