@@ -3,14 +3,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use replay_core::fuzzing::{BlockProgress, block_progress};
+use replay_core::fuzzing::block_header;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(BlockProgress::Complete {
-        header_len,
-        payload_len,
-    }) = block_progress(data)
-    {
+    if let Ok(Some((header_len, payload_len))) = block_header(data) {
         assert_eq!(data[0], b'#');
         let n = usize::from(data[1] - b'0');
         assert_eq!(header_len, 2 + n);
