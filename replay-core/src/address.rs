@@ -38,6 +38,15 @@ pub enum Address {
         /// The sub-address (`hislip0`).
         sub_address: String,
     },
+    /// `sim:<file.yaml>#<resource>`: a device of a pyvisa-sim device file, run in-process
+    /// (feature `sim`). The file is relative to the bench config's directory; the resource
+    /// may be left out when the file has only one.
+    Sim {
+        /// The device file as written.
+        file: String,
+        /// The VISA resource name of the device in the file.
+        resource: Option<String>,
+    },
     /// Any other scheme; served only by a connector registered with
     /// [`RecordOptions::connector`](crate::RecordOptions::connector).
     Custom {
@@ -51,13 +60,27 @@ pub enum Address {
 /// The address forms the built-in transports serve, for error messages.
 pub const SUPPORTED: &str = "`TCPIP[n]::<host>::<port>::SOCKET` (raw SCPI socket), \
      `TCPIP[n]::<host>[,<port>][::inst0]::INSTR` (VXI-11), \
-     `TCPIP[n]::<host>::hislip0[,<port>]::INSTR` (HiSLIP) and `ASRL<device>::INSTR` (serial)";
+     `TCPIP[n]::<host>::hislip0[,<port>]::INSTR` (HiSLIP), `ASRL<device>::INSTR` (serial) \
+     and `sim:<file.yaml>#<resource>` (a pyvisa-sim device, in-process)";
 
 impl Address {
     /// Parses a VISA resource string. Unknown schemes parse as [`Address::Custom`];
     /// malformed known schemes are an error saying what the form should be.
     pub fn parse(resource: &str) -> Result<Address, String> {
         let resource = resource.trim();
+        if let Some(rest) = resource.strip_prefix("sim:") {
+            let (file, name) = match rest.rsplit_once('#') {
+                Some((file, name)) => (file.trim(), Some(name.trim())),
+                None => (rest.trim(), None),
+            };
+            if file.is_empty() || name.is_some_and(str::is_empty) {
+                return Err("a simulated device address is `sim:<file.yaml>#<resource>`, e.g. `sim:devices/psu.yaml#TCPIP::psu.local::INSTR` (the file relative to the bench config)".to_owned());
+            }
+            return Ok(Address::Sim {
+                file: file.to_owned(),
+                resource: name.map(str::to_owned),
+            });
+        }
         let parts: Vec<&str> = resource.split("::").collect();
         let head = parts[0].to_ascii_uppercase();
         let last = parts
@@ -224,6 +247,14 @@ impl fmt::Display for Address {
                 port,
                 sub_address,
             } => write!(f, "TCPIP0::{host}::{sub_address},{port}::INSTR"),
+            Address::Sim {
+                file,
+                resource: Some(resource),
+            } => write!(f, "sim:{file}#{resource}"),
+            Address::Sim {
+                file,
+                resource: None,
+            } => write!(f, "sim:{file}"),
             Address::Custom { resource, .. } => f.write_str(resource),
         }
     }
@@ -292,6 +323,25 @@ mod tests {
     fn bad_port_explains() {
         let err = Address::parse("TCPIP0::host::50x25::SOCKET").unwrap_err();
         assert!(err.contains("not a TCP port"), "{err}");
+    }
+
+    #[test]
+    fn sim_forms() {
+        assert_eq!(
+            Address::parse("sim:devices/psu.yaml#TCPIP::psu.local::INSTR").unwrap(),
+            Address::Sim {
+                file: "devices/psu.yaml".into(),
+                resource: Some("TCPIP::psu.local::INSTR".into())
+            }
+        );
+        let only = Address::parse("sim:psu.yaml").unwrap();
+        assert_eq!(only.to_string(), "sim:psu.yaml");
+        assert!(
+            Address::parse("sim:#ASRL1::INSTR")
+                .unwrap_err()
+                .contains("sim:<file.yaml>")
+        );
+        assert!(Address::parse("sim:psu.yaml#").is_err());
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub mod report;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod session;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod transport;
 
 pub use address::Address;

@@ -129,6 +129,9 @@ enum Opener {
     /// VXI-11 or HiSLIP.
     Lan(Address),
     Custom(Arc<ConnectFn>),
+    /// A simulated device, shared by every connection so its state lives for the bench.
+    #[cfg(feature = "sim")]
+    Sim(Arc<Mutex<crate::sim::SimDevice>>),
 }
 
 /// A live instrument being recorded.
@@ -166,7 +169,12 @@ impl LiveInstrument {
                         .to_owned(),
             });
         };
-        let opener = opener_for(alias, &config, options)?;
+        let base = recorder
+            .config()
+            .path
+            .parent()
+            .map(std::path::Path::to_owned);
+        let opener = opener_for(alias, &config, base.as_deref(), options)?;
         recorder.register(alias, config.profile.clone());
         Ok(LiveInstrument {
             alias: alias.to_owned(),
@@ -347,6 +355,8 @@ impl LiveInstrument {
             Opener::Custom(connect) => timed(connect(&self.config.address, &self.config))
                 .await
                 .map_err(connect_error),
+            #[cfg(feature = "sim")]
+            Opener::Sim(device) => Ok(Box::new(crate::sim::SimTransport::shared(device.clone()))),
         }
     }
 }
@@ -354,6 +364,7 @@ impl LiveInstrument {
 fn opener_for(
     alias: &str,
     config: &InstrumentConfig,
+    base: Option<&std::path::Path>,
     options: &mut RecordOptions,
 ) -> Result<Opener> {
     if let Some(given) = options.transports.remove(alias) {
@@ -371,6 +382,7 @@ fn opener_for(
             "TCPIP".to_owned()
         }
         Address::Serial { .. } => "ASRL".to_owned(),
+        Address::Sim { .. } => "SIM".to_owned(),
         Address::Custom { scheme, .. } => scheme.clone(),
     };
     if let Some((_, connect)) = options.connectors.iter().find(|(s, _)| *s == scheme) {
@@ -384,6 +396,22 @@ fn opener_for(
         #[cfg(not(feature = "serial"))]
         Address::Serial { .. } => Err(invalid(
             "serial support is disabled: enable the `serial` feature of replay-core".to_owned(),
+        )),
+        #[cfg(feature = "sim")]
+        Address::Sim { file, resource } => {
+            // Relative to the bench config's directory, as a user reads the address.
+            let path = base.unwrap_or(std::path::Path::new("")).join(&file);
+            let sim = crate::sim::SimFile::load(&path)?;
+            let resource = match resource {
+                Some(resource) => resource,
+                None => sim.only_resource().map_err(invalid)?,
+            };
+            let device = sim.device(&resource)?;
+            Ok(Opener::Sim(Arc::new(Mutex::new(device))))
+        }
+        #[cfg(not(feature = "sim"))]
+        Address::Sim { .. } => Err(invalid(
+            "simulated devices are disabled: enable the `sim` feature of replay-core".to_owned(),
         )),
         Address::Custom { scheme, .. } => {
             let registered: Vec<String> = options
