@@ -25,12 +25,15 @@ pub(crate) struct Queue {
     pub(crate) queued: VecDeque<Vec<u8>>,
 }
 
+/// Terminators per `(interface type in lower case, resource class)`: `(query, response)`.
+pub(crate) type Eoms = Vec<((String, String), (Vec<u8>, Vec<u8>))>;
+
 /// Everything a device definition holds, before it is bound to a resource.
 #[derive(Clone, Debug)]
 pub(crate) struct DeviceDef {
     pub(crate) delimiter: Vec<u8>,
     /// `(interface type in lower case, resource class)` → `(query eom, response eom)`.
-    pub(crate) eoms: Vec<((String, String), (Vec<u8>, Vec<u8>))>,
+    pub(crate) eoms: Eoms,
     pub(crate) component: Component,
     /// Channel groups by name.
     pub(crate) channels: Vec<(String, Channels)>,
@@ -82,6 +85,8 @@ pub struct SimDevice {
     query_eom: Vec<u8>,
     response_eom: Vec<u8>,
     error_map: Vec<(String, usize)>,
+    /// A serial (`ASRL`) resource: VISA ends a serial read at a line feed.
+    serial: bool,
     input: Vec<u8>,
     output: VecDeque<Vec<u8>>,
     random: Random,
@@ -119,6 +124,7 @@ impl SimDevice {
             query_eom,
             response_eom,
             error_map,
+            serial: interface == "asrl",
             input: Vec::new(),
             output: VecDeque::new(),
             random: Random::from_clock(),
@@ -181,8 +187,18 @@ impl SimDevice {
     }
 
     /// Takes the next reply, its response terminator included; `None` when nothing is
-    /// queued (a pyvisa-sim read would time out).
+    /// queued (a pyvisa-sim read would time out). On a serial (`ASRL`) resource a read
+    /// ends at a line feed, as VISA's serial reads do by default, so a reply with a line
+    /// feed inside is read in parts.
     pub fn read(&mut self) -> Option<Vec<u8>> {
+        if self.serial {
+            let front = self.output.front_mut()?;
+            if let Some(end) = front.iter().position(|&b| b == b'\n')
+                && end + 1 < front.len()
+            {
+                return Some(front.drain(..=end).collect());
+            }
+        }
         self.output.pop_front()
     }
 

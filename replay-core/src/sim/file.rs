@@ -147,7 +147,44 @@ struct RawProperty {
     #[serde(default)]
     setter: Option<WireTriplet>,
     #[serde(default)]
-    specs: Option<RawSpecs>,
+    specs: Option<WireSpecs>,
+}
+
+/// `specs:`, validated where it is read. Empty specs are no specs.
+#[derive(Deserialize)]
+#[serde(try_from = "RawSpecs")]
+struct WireSpecs(Option<Specs>);
+
+impl TryFrom<RawSpecs> for WireSpecs {
+    type Error = String;
+    fn try_from(s: RawSpecs) -> Result<Self, String> {
+        if s.kind.is_none() && s.min.is_none() && s.max.is_none() && s.valid.is_none() {
+            return Ok(WireSpecs(None));
+        }
+        let Some(word) = s.kind else {
+            return Err(
+                "the property's `specs` need a `type` (`int`, `float` or `str`)".to_owned(),
+            );
+        };
+        let kind = Kind::parse(&word).ok_or_else(|| {
+            format!("invalid property type `{word}`: valid types are `int`, `float`, `str`")
+        })?;
+        let convert = |text: &str, what: &str| {
+            kind.convert(&Value::Str(text.to_owned()))
+                .map_err(|e| format!("the spec `{what}` is not a valid {word}: {e}"))
+        };
+        Ok(WireSpecs(Some(Specs {
+            kind,
+            min: s.min.as_deref().map(|m| convert(m, "min")).transpose()?,
+            max: s.max.as_deref().map(|m| convert(m, "max")).transpose()?,
+            valid: s
+                .valid
+                .unwrap_or_default()
+                .iter()
+                .map(|v| convert(v, "valid"))
+                .collect::<Result<_, _>>()?,
+        })))
+    }
 }
 
 /// A property, validated where it is read (so errors point at it).
@@ -163,36 +200,7 @@ struct WireProperty {
 impl TryFrom<RawProperty> for WireProperty {
     type Error = String;
     fn try_from(raw: RawProperty) -> Result<Self, String> {
-        let specs = match raw.specs {
-            Some(s)
-                if s.kind.is_some() || s.min.is_some() || s.max.is_some() || s.valid.is_some() =>
-            {
-                let Some(word) = s.kind else {
-                    return Err(
-                        "the property's `specs` need a `type` (`int`, `float` or `str`)".to_owned(),
-                    );
-                };
-                let kind = Kind::parse(&word).ok_or_else(|| {
-                    format!("invalid property type `{word}`: valid types are `int`, `float`, `str`")
-                })?;
-                let convert = |text: &str, what: &str| {
-                    kind.convert(&Value::Str(text.to_owned()))
-                        .map_err(|e| format!("the spec `{what}` is not a valid {word}: {e}"))
-                };
-                Some(Specs {
-                    kind,
-                    min: s.min.as_deref().map(|m| convert(m, "min")).transpose()?,
-                    max: s.max.as_deref().map(|m| convert(m, "max")).transpose()?,
-                    valid: s
-                        .valid
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|v| convert(v, "valid"))
-                        .collect::<Result<_, _>>()?,
-                })
-            }
-            _ => None,
-        };
+        let specs = raw.specs.and_then(|s| s.0);
         let setter = match raw.setter {
             Some(t) => {
                 let source = strip(&t.q).to_owned();

@@ -8,7 +8,7 @@
 //! `sim:devices.yaml#TCPIP::psu.local::INSTR` records against it with no server at all.
 //!
 //! The behaviour is pyvisa-sim 0.7's, checked against pyvisa-sim itself by the
-//! conformance suite (`tests/tests/sim_conformance.rs`), quirks included where files
+//! conformance suite (`replay-core/tests/sim_conformance.rs`), quirks included where files
 //! depend on them: every scalar of the file is a string until a spec's `type` converts it,
 //! a float setter field needs two digits (`VOLT 5` does not match `VOLT {:f}`), an
 //! unmatched command answers the `command_error` response. Deliberate differences are

@@ -474,7 +474,7 @@ fn group(digits: &str, sep: Option<char>, every: usize) -> String {
     let n = digits.len();
     let mut out = String::with_capacity(n + n / every);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (n - i) % every == 0 {
+        if i > 0 && (n - i).is_multiple_of(every) {
             out.push(sep);
         }
         out.push(c);
@@ -532,7 +532,7 @@ mod tests {
             ("{:.3}", 100.0, "1e+02"),
             ("{:10.3f}", -1.5, "    -1.500"),
             ("{:<8.1f}|", 2.0, "2.0     |"),
-            ("{:08.2f}", -3.14159, "-0003.14"),
+            ("{:08.2f}", -3.14659, "-0003.15"),
             ("{:,.1f}", 1234567.25, "1,234,567.2"),
             ("{:.1%}", 0.256, "25.6%"),
             ("{:f}", f64::INFINITY, "inf"),

@@ -81,7 +81,7 @@ pub(crate) fn parse(name: &str) -> Option<Resource> {
     let canonical = match (*interface, class.as_str(), parts.as_slice()) {
         ("TCPIP", "INSTR", [host]) => format!("TCPIP{board}::{host}::inst0::INSTR"),
         ("USB", "INSTR" | "RAW", [m, c, s]) => format!("USB{board}::{m}::{c}::{s}::0::{class}"),
-        (i, c, parts) if parts.is_empty() => format!("{i}{board}::{c}"),
+        (i, c, []) => format!("{i}{board}::{c}"),
         (i, c, parts) => format!("{i}{board}::{}::{c}", parts.join("::")),
     };
     Some(Resource {
