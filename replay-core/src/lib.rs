@@ -82,3 +82,8 @@ pub use transport::Transport;
 #[cfg(all(doctest, feature = "serve"))]
 #[doc = include_str!("../../docs/transports.md")]
 struct TransportsGuideDoctests;
+
+/// Compiles and runs the Rust examples of `docs/simulation.md`.
+#[cfg(all(doctest, feature = "sim"))]
+#[doc = include_str!("../../docs/simulation.md")]
+struct SimulationGuideDoctests;

@@ -1,6 +1,10 @@
-//! The quick-start demo: record a small suite against the simulated bench, stop the
+//! The quick-start demo: record a small suite against a simulated bench, stop the
 //! simulator, replay the suite offline, then replay a deliberately changed test and show
 //! the mismatch report.
+//!
+//! The power supply and the multimeter are pyvisa-sim device files (`tests/devices/*.yaml`)
+//! run in-process through `sim:` addresses; the oscilloscope, whose binary waveform blocks
+//! the format cannot express, is the hand-written simulator served over loopback TCP.
 //!
 //! ```text
 //! cargo run -p replay-tests --bin replay-demo [-- --dir <DIR>]
@@ -124,13 +128,33 @@ const SUITE: [(&str, Procedure); 3] = [
     ("scope_waveform_capture", scope_waveform_capture),
 ];
 
+/// The pyvisa-sim device files of the demo (committed in `tests/devices/`).
+const DEVICE_FILES: [(&str, &str); 2] = [
+    ("psu.yaml", include_str!("../../devices/psu.yaml")),
+    ("dmm.yaml", include_str!("../../devices/dmm.yaml")),
+];
+
+/// Alias, `sim:` address (relative to the bench config) and profile of each device file.
+const SIM_ADDRESSES: [(&str, &str, &str); 2] = [
+    (
+        "psu",
+        "sim:devices/psu.yaml#TCPIP::psu.local::INSTR",
+        "keysight/EDU36311A",
+    ),
+    (
+        "dmm",
+        "sim:devices/dmm.yaml#TCPIP::dmm.local::INSTR",
+        "keysight/34465A",
+    ),
+];
+
 fn cassette(dir: &Path, name: &str) -> PathBuf {
     dir.join("sessions").join(format!("{name}.yaml"))
 }
 
 fn rerecord(name: &str) -> String {
     format!(
-        "cargo run -p replay-tests --bin replay-demo   (re-records `{name}` against the simulator)"
+        "cargo run -p replay-tests --bin replay-demo   (re-records `{name}` against the simulated bench)"
     )
 }
 
@@ -140,14 +164,30 @@ async fn run(dir: &Path) -> Result<(), BoxError> {
     }
     std::fs::create_dir_all(dir)?;
 
-    let sim = SimBench::builder().seed(7).start().await?;
+    // The power supply and the multimeter: pyvisa-sim device files, next to the config.
+    let devices = dir.join("devices");
+    std::fs::create_dir_all(&devices)?;
+    for (file, text) in DEVICE_FILES {
+        std::fs::write(devices.join(file), text)?;
+    }
+    // The oscilloscope: the hand-written simulator, over loopback TCP.
+    let sim = SimBench::builder().scope("scope").seed(7).start().await?;
     let config = dir.join("bench.yaml");
-    sim.write_config(&config)?;
-    let aliases: Vec<String> = sim
-        .aliases()
-        .map(|a| format!("{a} ({})", sim.address(a)))
-        .collect();
-    println!("1. started the simulated bench: {}", aliases.join(", "));
+    let mut yaml = sim.config_yaml();
+    for (alias, address, profile) in SIM_ADDRESSES {
+        yaml.push_str(&format!(
+            "  {alias}:\n    address: \"{address}\"\n    profile: {profile}\n"
+        ));
+    }
+    std::fs::write(&config, yaml)?;
+    println!("1. a simulated bench:");
+    for (alias, address, _) in SIM_ADDRESSES {
+        println!("   {alias:<6} {address}   (pyvisa-sim device file, in-process)");
+    }
+    println!(
+        "   scope  {}   (hand-written simulator: binary waveform blocks)",
+        sim.address("scope")
+    );
     println!("   bench config: {}", config.display());
 
     println!(
@@ -170,8 +210,9 @@ async fn run(dir: &Path) -> Result<(), BoxError> {
 
     let connections = sim.accepted_connections();
     sim.shutdown().await;
+    std::fs::remove_dir_all(&devices)?;
     println!(
-        "\n3. stopped the simulator ({connections} connections served); nothing is listening any more"
+        "\n3. stopped the scope simulator ({connections} connections served) and deleted the device files; nothing is left to answer"
     );
 
     println!("\n4. replaying the suite offline, from the cassettes");
