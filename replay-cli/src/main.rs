@@ -21,6 +21,7 @@ mod info;
 mod merge;
 mod output;
 mod play;
+mod sim;
 mod textconv;
 mod timeline;
 
@@ -57,6 +58,7 @@ enum Command {
     Merge(merge::Args),
     Diff(diff::Args),
     Textconv(textconv::Args),
+    Sim(sim::Args),
 }
 
 /// Parses the command line, runs the command, and turns any error into exit status 2.
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => merge::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Textconv(args) => textconv::run(args),
+        Command::Sim(args) => sim::run(args),
     };
     match result {
         Ok(code) => code,

@@ -22,6 +22,8 @@ mod pattern;
 mod pyformat;
 mod random;
 mod resource;
+#[cfg(feature = "serve")]
+mod serve;
 mod transport;
 mod value;
 
