@@ -10,7 +10,7 @@ impl MessageDevice for SimDevice {
     /// times out, as it would on pyvisa-sim) and the failure is logged.
     fn message(&mut self, message: &[u8]) -> Option<Vec<u8>> {
         let mut input = message.to_vec();
-        input.extend_from_slice(&self.query_terminator().to_vec());
+        input.extend_from_slice(self.query_terminator());
         if let Err(error) = self.write(&input) {
             tracing::warn!(
                 device = self.name(),
