@@ -84,6 +84,10 @@ impl Bench {
         session_path: impl AsRef<Path>,
         options: RecordOptions,
     ) -> Result<Bench> {
+        for name in &options.secrets {
+            crate::safety::check_secret_name(name)
+                .map_err(|message| Error::InvalidSecretName { message })?;
+        }
         // Validate every address up front: a typo fails before any instrument is touched.
         for (alias, inst) in &config.instruments {
             if options.transports.contains_key(alias) {
@@ -224,6 +228,8 @@ impl Bench {
                 }
                 let session = recorder.session();
                 let path = self.session_path.clone();
+                // A declared secret's value never reaches the file; the old one stays.
+                crate::safety::check_no_secret(&path, &session)?;
                 tokio::task::spawn_blocking(move || session::write_session(path, &session))
                     .await
                     .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))?;

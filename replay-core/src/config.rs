@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::safety::{Limit, RedactRule, check_secret_name};
 use crate::session::__wire::Ordered;
+use crate::transport::DEFAULT_MAX_RESPONSE;
 
 /// Default instrument timeout when `timeout` is not given.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -15,12 +17,21 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A parsed `bench.yaml`.
 ///
 /// ```yaml
+/// redact:                         # optional, every instrument: regex → replacement
+///   - {pattern: 'CN\d{8}', replace: '<serial>'}
+/// secrets: [LAB_TOKEN]            # optional, every instrument: env vars recorded as ${NAME}
 /// instruments:
 ///   psu:
 ///     address: TCPIP0::192.168.1.100::5025::SOCKET
 ///     profile: keysight/EDU36311A   # optional, copied into the session
 ///     timeout: 2.5                  # optional, seconds (float), default 5
 ///     terminators: "\r\n"           # optional: one string for both, or {read, write}
+///     max_response: 1048576         # optional, bytes, default 64 MiB
+///     limits:                       # optional safety limits, also enforced in replay
+///       - {command: 'SOURce:VOLTage', max: 6.0}
+///       - {command: 'CURRent', min: 0, max: 1.0}
+///     redact: []                    # optional, this instrument only (after the bench's)
+///     secrets: []                   # optional, this instrument only
 ///   dmm:
 ///     address: ASRL/dev/ttyUSB0::INSTR
 ///     baud_rate: 115200             # optional, serial only, default 9600
@@ -46,6 +57,16 @@ pub struct InstrumentConfig {
     pub terminators: Terminators,
     /// Serial baud rate (serial addresses only).
     pub baud_rate: u32,
+    /// The largest response accepted, in bytes (`max_response`, default
+    /// [`DEFAULT_MAX_RESPONSE`]). Transports read it through
+    /// [`Transport::set_max_response`](crate::Transport::set_max_response).
+    pub max_response: usize,
+    /// Safety limits (`limits`).
+    pub limits: Vec<Limit>,
+    /// Redaction rules: the bench's, then the instrument's own.
+    pub redact: Vec<RedactRule>,
+    /// Secret environment variable names: the bench's, then the instrument's own.
+    pub secrets: Vec<String>,
 }
 
 /// Message terminators of an instrument.
@@ -71,6 +92,10 @@ impl Default for Terminators {
 #[serde(deny_unknown_fields)]
 struct WireConfig {
     #[serde(default)]
+    redact: Vec<RedactRule>,
+    #[serde(default)]
+    secrets: Vec<String>,
+    #[serde(default)]
     instruments: Option<Ordered<WireInstrument>>,
 }
 
@@ -86,6 +111,14 @@ struct WireInstrument {
     terminators: Option<WireTerminators>,
     #[serde(default)]
     baud_rate: Option<u32>,
+    #[serde(default)]
+    max_response: Option<u64>,
+    #[serde(default)]
+    limits: Vec<Limit>,
+    #[serde(default)]
+    redact: Vec<RedactRule>,
+    #[serde(default)]
+    secrets: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -143,7 +176,11 @@ impl BenchConfig {
             )
         };
         let wire: WireConfig = if text.trim().is_empty() {
-            WireConfig { instruments: None }
+            WireConfig {
+                redact: Vec::new(),
+                secrets: Vec::new(),
+                instruments: None,
+            }
         } else {
             yaml_serde::from_str(text)
                 .map_err(|e| Error::from_yaml("bench config", path, text, &e, CONFIG_HINT))?
@@ -155,6 +192,12 @@ impl BenchConfig {
                 "no `instruments` are configured".to_owned(),
             ));
         };
+        for name in &wire.secrets {
+            if let Err(message) = check_secret_name(name) {
+                let (line, column) = line_of_top(text, "secrets:");
+                return Err(malformed(line, column, message));
+            }
+        }
         let mut instruments = Vec::with_capacity(wire_instruments.len());
         for (alias, inst) in wire_instruments {
             let line_of = |needle: &str| line_of(text, &alias, needle);
@@ -196,6 +239,36 @@ impl BenchConfig {
                     format!("the read terminator of `{alias}` is empty; use \"\\n\" or \"\\r\\n\""),
                 ));
             }
+            let max_response = match inst.max_response {
+                None => DEFAULT_MAX_RESPONSE,
+                Some(bytes) => match usize::try_from(bytes) {
+                    Ok(bytes) if bytes > 0 => bytes,
+                    _ => {
+                        let (line, column) = line_of("max_response:");
+                        return Err(malformed(
+                            line,
+                            column,
+                            format!(
+                                "`max_response` of `{alias}` must be a positive number of bytes that fits in memory, not `{bytes}` (the default is {DEFAULT_MAX_RESPONSE})"
+                            ),
+                        ));
+                    }
+                },
+            };
+            for name in &inst.secrets {
+                if let Err(message) = check_secret_name(name) {
+                    let (line, column) = line_of("secrets:");
+                    return Err(malformed(line, column, message));
+                }
+            }
+            let mut secrets = wire.secrets.clone();
+            for name in inst.secrets {
+                if !secrets.contains(&name) {
+                    secrets.push(name);
+                }
+            }
+            let mut redact = wire.redact.clone();
+            redact.extend(inst.redact);
             instruments.push((
                 alias,
                 InstrumentConfig {
@@ -204,6 +277,10 @@ impl BenchConfig {
                     timeout,
                     terminators,
                     baud_rate: inst.baud_rate.unwrap_or(9600),
+                    max_response,
+                    limits: inst.limits,
+                    redact,
+                    secrets,
                 },
             ));
         }
@@ -220,6 +297,13 @@ impl BenchConfig {
             .find(|(name, _)| name == alias)
             .map(|(_, c)| c)
     }
+}
+
+/// Best-effort position of a top-level key, for messages.
+fn line_of_top(text: &str, needle: &str) -> (usize, usize) {
+    text.lines()
+        .position(|line| line.starts_with(needle))
+        .map_or((1, 1), |n| (n + 1, needle.len() + 2))
 }
 
 /// Best-effort position of `needle` inside the block of `alias`, for messages.
@@ -292,6 +376,66 @@ mod tests {
         .to_string();
         assert!(err.contains("b.yaml:4:"), "{err}");
         assert!(err.contains("positive number of seconds"), "{err}");
+    }
+
+    #[test]
+    fn safety_keys_merge_bench_wide_and_per_instrument() {
+        let cfg = BenchConfig::parse(
+            "b.yaml",
+            "redact:\n  - {pattern: 'CN\\d{8}', replace: '<serial>'}\nsecrets: [LAB_TOKEN]\ninstruments:\n  psu:\n    address: x\n    max_response: 4096\n    limits:\n      - {command: 'SOURce:VOLTage', max: 6.0}\n      - {command: CURRent, min: 0, max: 1.0}\n    redact:\n      - {pattern: 'host\\w+', replace: '<host>'}\n    secrets: [PSU_PIN, LAB_TOKEN]\n  dmm:\n    address: y\n",
+        )
+        .unwrap();
+        let psu = cfg.instrument("psu").unwrap();
+        assert_eq!(psu.max_response, 4096);
+        assert_eq!(psu.limits.len(), 2);
+        assert_eq!(psu.limits[1].min(), Some(0.0));
+        let patterns: Vec<_> = psu.redact.iter().map(RedactRule::pattern).collect();
+        assert_eq!(patterns, [r"CN\d{8}", r"host\w+"]);
+        assert_eq!(psu.secrets, ["LAB_TOKEN", "PSU_PIN"]);
+        let dmm = cfg.instrument("dmm").unwrap();
+        assert_eq!(dmm.max_response, DEFAULT_MAX_RESPONSE);
+        assert!(dmm.limits.is_empty());
+        assert_eq!(dmm.redact.len(), 1);
+        assert_eq!(dmm.secrets, ["LAB_TOKEN"]);
+    }
+
+    #[test]
+    fn bad_safety_keys_are_reported_with_positions() {
+        let bad_regex = BenchConfig::parse(
+            "b.yaml",
+            "instruments:\n  a:\n    address: x\n    redact:\n      - {pattern: '(', replace: x}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(bad_regex.contains("b.yaml:5:"), "{bad_regex}");
+        assert!(
+            bad_regex.contains("not a valid regular expression"),
+            "{bad_regex}"
+        );
+        let no_bound = BenchConfig::parse(
+            "b.yaml",
+            "instruments:\n  a:\n    address: x\n    limits:\n      - {command: VOLT}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(no_bound.contains("b.yaml:5:"), "{no_bound}");
+        assert!(no_bound.contains("neither `min` nor `max`"), "{no_bound}");
+        let value = BenchConfig::parse(
+            "b.yaml",
+            "secrets: ['hunter2!']\ninstruments:\n  a:\n    address: x\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(value.contains("b.yaml:1:"), "{value}");
+        assert!(value.contains("not their values"), "{value}");
+        let zero = BenchConfig::parse(
+            "b.yaml",
+            "instruments:\n  a:\n    address: x\n    max_response: 0\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(zero.contains("b.yaml:4:"), "{zero}");
+        assert!(zero.contains("positive number of bytes"), "{zero}");
     }
 
     #[test]

@@ -131,6 +131,81 @@ pub enum Error {
         reason: String,
     },
 
+    /// A command refused by a safety limit (`limits:`) before it reached the instrument
+    /// (recording) or the replayer (replay, with the limits stored in the cassette).
+    #[error(
+        "refused `{command}` for instrument `{alias}`: {refusal}\n\
+         nothing was sent to the instrument; fix the value in the test, or if the circuit allows it \
+         change the limit under `limits:` of `{alias}` in the bench config and re-record \
+         (replay enforces the limits stored in the cassette)"
+    )]
+    LimitExceeded {
+        /// The instrument alias.
+        alias: String,
+        /// The command the test sent (redacted).
+        command: String,
+        /// Which limit refused which value.
+        refusal: Box<crate::safety::Refusal>,
+    },
+
+    /// A response exceeded the instrument's maximum response size (live, or as recorded).
+    #[error(
+        "instrument `{alias}` answered `{command}` with a response that is too large: {detail}{}\n\
+         the connection was dropped so that nothing stale is read next; if such a response is expected, \
+         raise `max_response` (bytes) for `{alias}` in the bench config",
+        recorded_suffix(*.recorded)
+    )]
+    ResponseTooLarge {
+        /// The instrument alias.
+        alias: String,
+        /// The command (redacted).
+        command: String,
+        /// The limit in bytes; `None` when replaying a recorded error.
+        limit: Option<usize>,
+        /// What exceeded it.
+        detail: String,
+        /// Whether this error is being replayed from the session.
+        recorded: bool,
+    },
+
+    /// A command uses the placeholder of a declared secret whose variable is not set.
+    #[error(
+        "`{command}` for instrument `{alias}` uses the secret `${{{name}}}`, but the environment variable `{name}` is not set\n\
+         set it before recording (`{name}=… RECORD=1 cargo test …`); replay needs no value"
+    )]
+    SecretUnset {
+        /// The instrument alias.
+        alias: String,
+        /// The command as the test wrote it (with the placeholder).
+        command: String,
+        /// The variable.
+        name: String,
+    },
+
+    /// A secret given to [`RecordOptions::secrets`](crate::RecordOptions::secrets) is not
+    /// an environment variable name.
+    #[error("{message}")]
+    InvalidSecretName {
+        /// What is wrong and what to write instead.
+        message: String,
+    },
+
+    /// Persisting refused: the value of a declared secret would have been written.
+    #[error(
+        "refusing to write session `{}`: the value of the secret `{name}` would be written ({location})\n\
+         the previous file was left untouched; add a `redact` rule or keep the value out of the bench config, \
+         so that only `${{{name}}}` is recorded",
+        path.display()
+    )]
+    SecretLeak {
+        /// The session file.
+        path: PathBuf,
+        /// The secret's variable.
+        name: String,
+        /// Where it was found (`in the profile of \`psu\``).
+        location: String,
+    },
+
     /// The test deviated from the recorded interactions (or ran past their end).
     #[error("{0}")]
     Mismatch(Box<crate::report::MismatchReport>),

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument as _;
+
 use crate::error::{Error, Result};
 use crate::recorder::LiveInstrument;
 use crate::replayer::{ReplayInstrument, block_payload};
@@ -77,11 +79,41 @@ impl Instrument {
         }
     }
 
+    /// One exchange: the safety limits first, then the live instrument or the cassette,
+    /// inside a `tracing` span that only ever sees redacted text.
     async fn exchange(&self, kind: InteractionKind, command: &str) -> Result<Outcome> {
-        match &self.inner.backend {
-            Backend::Live(live) => live.exchange(kind, command).await,
-            Backend::Replay(replay) => replay.exchange(kind, command),
+        let alias = self.inner.alias.as_str();
+        let guard = match &self.inner.backend {
+            Backend::Live(live) => live.guard(),
+            Backend::Replay(replay) => replay.guard(),
+        };
+        let shown = guard.text(command);
+        let span = tracing::debug_span!(
+            "exchange",
+            instrument = alias,
+            kind = kind.as_str(),
+            command = %shown,
+        );
+        async {
+            let result = match guard.check(alias, command, &shown) {
+                Err(refused) => Err(refused),
+                Ok(()) => match &self.inner.backend {
+                    Backend::Live(live) => live.exchange(kind, command, &shown).await,
+                    Backend::Replay(replay) => replay.exchange(kind, &shown),
+                },
+            };
+            match &result {
+                Ok(Outcome::Done) => tracing::debug!("done"),
+                Ok(Outcome::Text(text)) => tracing::debug!(response = %text, "answered"),
+                Ok(Outcome::Block(raw) | Outcome::Raw(raw)) => {
+                    tracing::debug!(response_bytes = raw.len(), "answered");
+                }
+                Err(error) => tracing::debug!(%error, "failed"),
+            }
+            result
         }
+        .instrument(span)
+        .await
     }
 
     /// Sends a command that has no response (`VOLT 5.0, (@1)`).

@@ -60,6 +60,7 @@ mod matcher;
 mod recorder;
 mod replayer;
 pub mod report;
+mod safety;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod session;
@@ -76,7 +77,8 @@ pub use instrument::Instrument;
 pub use matcher::{ExactMatcher, Matcher, Request};
 pub use recorder::{ConnectFn, RecordOptions};
 pub use replayer::ReplayOptions;
-pub use transport::Transport;
+pub use safety::{Limit, RedactRule, Refusal};
+pub use transport::{DEFAULT_MAX_RESPONSE, Transport};
 
 /// The Rust blocks of `docs/transports.md` (they use the `serve` feature).
 #[cfg(all(doctest, feature = "serve"))]

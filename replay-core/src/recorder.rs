@@ -10,10 +10,12 @@ use crate::address::{self, Address};
 use crate::config::{BenchConfig, InstrumentConfig};
 use crate::error::{Error, Result};
 use crate::instrument::Outcome;
+use crate::safety::{Guard, RedactRule};
 use crate::session::{
-    InstrumentLog, Interaction, InteractionKind, RecordedError, RecordedErrorKind, Session,
+    InstrumentLog, InstrumentRules, Interaction, InteractionKind, RecordedError, RecordedErrorKind,
+    Session,
 };
-use crate::transport::{BoxFuture, Transport};
+use crate::transport::{BoxFuture, ResponseTooLarge, Transport};
 
 /// Opens a transport for a custom address scheme.
 pub type ConnectFn = dyn Fn(&str, &InstrumentConfig) -> BoxFuture<'static, io::Result<Box<dyn Transport>>>
@@ -25,9 +27,25 @@ pub type ConnectFn = dyn Fn(&str, &InstrumentConfig) -> BoxFuture<'static, io::R
 pub struct RecordOptions {
     pub(crate) transports: HashMap<String, Box<dyn Transport>>,
     pub(crate) connectors: Vec<(String, Arc<ConnectFn>)>,
+    pub(crate) redact: Vec<RedactRule>,
+    pub(crate) secrets: Vec<String>,
 }
 
 impl RecordOptions {
+    /// Adds redaction rules for every instrument, applied before the bench config's (the
+    /// harness passes those of `.config/replay.toml`).
+    pub fn redact(mut self, rules: impl IntoIterator<Item = RedactRule>) -> Self {
+        self.redact.extend(rules);
+        self
+    }
+
+    /// Declares secrets (environment variable names) for every instrument, besides the
+    /// bench config's. Invalid names are an error when the bench is created.
+    pub fn secrets<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.secrets.extend(names.into_iter().map(Into::into));
+        self
+    }
+
     /// Uses `transport` for instrument `alias` instead of connecting to its address.
     pub fn transport(mut self, alias: impl Into<String>, transport: impl Transport) -> Self {
         self.transports.insert(alias.into(), Box::new(transport));
@@ -81,13 +99,14 @@ impl Recorder {
         }
     }
 
-    fn register(&self, alias: &str, profile: Option<String>) {
+    fn register(&self, alias: &str, profile: Option<String>, rules: InstrumentRules) {
         let mut logs = lock(&self.logs);
         if !logs.iter().any(|(a, _)| a == alias) {
             logs.push((
                 alias.to_owned(),
                 InstrumentLog {
                     profile,
+                    rules,
                     log: Vec::new(),
                 },
             ));
@@ -141,6 +160,7 @@ pub(crate) struct LiveInstrument {
     recorder: Arc<Recorder>,
     finished: Arc<AtomicBool>,
     session_path: std::path::PathBuf,
+    guard: Guard,
     state: tokio::sync::Mutex<(Opener, Option<Box<dyn Transport>>)>,
 }
 
@@ -175,13 +195,28 @@ impl LiveInstrument {
             .parent()
             .map(std::path::Path::to_owned);
         let opener = opener_for(alias, &config, base.as_deref(), options)?;
-        recorder.register(alias, config.profile.clone());
+        let mut rules = InstrumentRules::default();
+        rules.limits.clone_from(&config.limits);
+        rules.redact = options
+            .redact
+            .iter()
+            .chain(&config.redact)
+            .cloned()
+            .collect();
+        for name in options.secrets.iter().chain(&config.secrets) {
+            if !rules.secrets.contains(name) {
+                rules.secrets.push(name.clone());
+            }
+        }
+        let guard = Guard::new(&rules);
+        recorder.register(alias, config.profile.clone(), rules);
         Ok(LiveInstrument {
             alias: alias.to_owned(),
             config,
             recorder,
             finished,
             session_path,
+            guard,
             state: tokio::sync::Mutex::new((opener, None)),
         })
     }
@@ -190,29 +225,55 @@ impl LiveInstrument {
         self.config.profile.as_deref()
     }
 
+    pub(crate) fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
     /// Performs one exchange, records it, and returns its outcome.
-    pub(crate) async fn exchange(&self, kind: InteractionKind, command: &str) -> Result<Outcome> {
+    ///
+    /// `command` is what the test wrote (`${NAME}` of secrets expanded before sending);
+    /// `shown` is its redacted form, the only one recorded or put in an error. Responses
+    /// are redacted before they are recorded or returned, so the test sees what replay
+    /// will give it.
+    pub(crate) async fn exchange(
+        &self,
+        kind: InteractionKind,
+        command: &str,
+        shown: &str,
+    ) -> Result<Outcome> {
         if self.finished.load(Ordering::SeqCst) {
             return Err(Error::Finished {
                 path: self.session_path.clone(),
             });
         }
+        let wire_command = self.guard.expand(&self.alias, command, shown)?;
         let mut state = self.state.lock().await;
         let (opener, transport) = &mut *state;
         if transport.is_none() {
-            *transport = Some(self.connect(opener).await?);
+            let mut connected = self.connect(opener).await?;
+            connected.set_max_response(self.config.max_response);
+            *transport = Some(connected);
         }
         let Some(t) = transport.as_mut() else {
             unreachable!("connected above")
         };
         let timestamp = self.recorder.now();
         let timeout = self.config.timeout;
+        let max_response = self.config.max_response;
         let result = tokio::time::timeout(timeout, async {
-            t.send(command).await?;
-            match kind {
-                InteractionKind::Write => Ok(None),
-                InteractionKind::QueryRaw => t.receive_block().await.map(Some),
-                _ => t.receive().await.map(Some),
+            t.send(&wire_command).await?;
+            let response = match kind {
+                InteractionKind::Write => None,
+                InteractionKind::QueryRaw => Some(t.receive_block().await?),
+                _ => Some(t.receive().await?),
+            };
+            // A transport that ignores `set_max_response` still gets no oversized answer
+            // past this point.
+            match response {
+                Some(bytes) if bytes.len() > max_response => {
+                    Err(ResponseTooLarge::text(max_response).into_io())
+                }
+                response => Ok(response),
             }
         })
         .await;
@@ -225,7 +286,7 @@ impl LiveInstrument {
         };
         let mut interaction = Interaction {
             kind: kind.clone(),
-            command: command.to_owned(),
+            command: shown.to_owned(),
             response: None,
             binary: None,
             error: None,
@@ -234,12 +295,14 @@ impl LiveInstrument {
         let outcome = match result {
             Ok(Ok(None)) => Ok(Outcome::Done),
             Ok(Ok(Some(bytes))) if kind == InteractionKind::QueryRaw => {
+                let bytes = self.guard.block(bytes);
                 interaction.response = Some(String::from_utf8_lossy(&bytes).into_owned());
                 interaction.binary = Some(bytes.clone());
                 Ok(Outcome::Block(bytes))
             }
             Ok(Ok(Some(bytes))) => match text_response(bytes) {
                 Ok(text) => {
+                    let text = self.guard.text(&text).into_owned();
                     interaction.response = Some(text.clone());
                     Ok(Outcome::Text(text))
                 }
@@ -250,22 +313,45 @@ impl LiveInstrument {
                     });
                     Err(Error::Io {
                         alias: self.alias.clone(),
-                        command: command.to_owned(),
+                        command: shown.to_owned(),
                         recorded: false,
                         source,
                     })
                 }
             },
+            Ok(Err(source)) if ResponseTooLarge::find(&source).is_some() => {
+                let too_large = ResponseTooLarge::find(&source).cloned();
+                let detail = source.to_string();
+                interaction.error = Some(RecordedError {
+                    kind: RecordedErrorKind::ResponseTooLarge,
+                    message: detail.clone(),
+                });
+                // The rest of the response is still coming: never read it as the next one.
+                *transport = None;
+                Err(Error::ResponseTooLarge {
+                    alias: self.alias.clone(),
+                    command: shown.to_owned(),
+                    limit: too_large.map(|t| t.limit),
+                    detail,
+                    recorded: false,
+                })
+            }
             Ok(Err(source)) => {
+                let message = self.guard.text(&source.to_string()).into_owned();
                 interaction.error = Some(RecordedError {
                     kind: RecordedErrorKind::Io,
-                    message: source.to_string(),
+                    message: message.clone(),
                 });
                 // The connection is in an unknown state: reconnect on next use.
                 *transport = None;
+                let source = if message == source.to_string() {
+                    source
+                } else {
+                    io::Error::new(source.kind(), message)
+                };
                 Err(Error::Io {
                     alias: self.alias.clone(),
-                    command: command.to_owned(),
+                    command: shown.to_owned(),
                     recorded: false,
                     source,
                 })
@@ -283,7 +369,7 @@ impl LiveInstrument {
                 }
                 Err(Error::Timeout {
                     alias: self.alias.clone(),
-                    command: command.to_owned(),
+                    command: shown.to_owned(),
                     after: Some(timeout),
                     recorded: false,
                 })
@@ -299,6 +385,7 @@ impl LiveInstrument {
         crate::transport::ConnectOptions::default()
             .with_terminators(self.config.terminators.clone())
             .with_timeout(self.config.timeout)
+            .with_max_response(self.config.max_response)
     }
 
     async fn connect(&self, opener: &mut Opener) -> Result<Box<dyn Transport>> {

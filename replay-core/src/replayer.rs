@@ -10,6 +10,7 @@ use crate::instrument::Outcome;
 use crate::matcher::{ExactMatcher, Matcher, Request};
 use crate::recorder::{lock, parse_timeout_message};
 use crate::report::{DEFAULT_RERECORD, MismatchReport, UnusedInstrument, UnusedReport};
+use crate::safety::Guard;
 use crate::session::{InstrumentLog, InteractionKind, RecordedErrorKind, Session};
 
 /// Options for [`Bench::replay_with`](crate::Bench::replay_with).
@@ -107,6 +108,8 @@ pub(crate) struct ReplayInstrument {
     index: usize,
     replayer: Arc<Replayer>,
     finished: Arc<AtomicBool>,
+    /// The limits and redaction stored with the instrument's log.
+    guard: Guard,
 }
 
 impl ReplayInstrument {
@@ -116,11 +119,13 @@ impl ReplayInstrument {
         finished: Arc<AtomicBool>,
     ) -> Result<Self> {
         let index = replayer.index_of(alias)?;
+        let guard = Guard::new(&replayer.session.instruments[index].1.rules);
         Ok(ReplayInstrument {
             alias: alias.to_owned(),
             index,
             replayer,
             finished,
+            guard,
         })
     }
 
@@ -132,6 +137,12 @@ impl ReplayInstrument {
         self.log().profile.as_deref()
     }
 
+    pub(crate) fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    /// Answers one exchange; `command` is the test's command already redacted with the
+    /// cassette's rules (secret values as `${NAME}`), as it was recorded.
     pub(crate) fn exchange(&self, kind: InteractionKind, command: &str) -> Result<Outcome> {
         if self.finished.load(Ordering::SeqCst) {
             return Err(Error::Finished {
@@ -149,9 +160,16 @@ impl ReplayInstrument {
             match log.get(position) {
                 Some(recorded) if self.replayer.options.matcher.matches(recorded, &request) => {
                     *cursor += 1;
+                    tracing::debug!(decision = "matched", position = position + 1, "replayed");
                     recorded
                 }
                 _ => {
+                    tracing::debug!(
+                        decision = "mismatch",
+                        position = position + 1,
+                        recorded = log.get(position).map(|r| r.command.as_str()),
+                        "deviation"
+                    );
                     let report = MismatchReport::new(
                         &self.alias,
                         self.replayer.path.clone(),
@@ -172,6 +190,13 @@ impl ReplayInstrument {
                     alias: self.alias.clone(),
                     command: command.to_owned(),
                     after: parse_timeout_message(&err.message),
+                    recorded: true,
+                },
+                RecordedErrorKind::ResponseTooLarge => Error::ResponseTooLarge {
+                    alias: self.alias.clone(),
+                    command: command.to_owned(),
+                    limit: None,
+                    detail: err.message.clone(),
                     recorded: true,
                 },
                 RecordedErrorKind::Io | RecordedErrorKind::Other(_) => Error::Io {

@@ -241,7 +241,11 @@ fn session(
         prop::option::of(text.clone()),
         prop::collection::vec(interaction(text, timestamp), min_entries..6),
     )
-        .prop_map(|(profile, log)| InstrumentLog { profile, log });
+        .prop_map(|(profile, log)| InstrumentLog {
+            profile,
+            rules: Default::default(),
+            log,
+        });
     prop::collection::vec((alias, log), 1..4).prop_map(|instruments| {
         let mut unique: Vec<(String, InstrumentLog)> = Vec::new();
         for (alias, log) in instruments {

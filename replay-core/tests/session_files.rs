@@ -45,6 +45,7 @@ fn sample() -> Session {
                 "psu".into(),
                 InstrumentLog {
                     profile: Some("keysight/EDU36311A".into()),
+                    rules: Default::default(),
                     log: vec![
                         interaction(
                             InteractionKind::Query,
@@ -78,6 +79,7 @@ fn sample() -> Session {
                 "scope".into(),
                 InstrumentLog {
                     profile: None,
+                    rules: Default::default(),
                     log: vec![raw, hang],
                 },
             ),

@@ -165,6 +165,7 @@ pub fn session(interactions: usize) -> Session {
                     (*alias).to_owned(),
                     InstrumentLog {
                         profile: Some((*profile).to_owned()),
+                        rules: Default::default(),
                         log,
                     },
                 )

@@ -31,6 +31,7 @@ fn session(logs: Vec<(&str, Option<&str>, Vec<Interaction>)>) -> Session {
                     alias.to_owned(),
                     InstrumentLog {
                         profile: profile.map(Into::into),
+                        rules: Default::default(),
                         log,
                     },
                 )
@@ -396,6 +397,7 @@ fn profile_and_instruments_added_or_removed() {
         "dmm".into(),
         InstrumentLog {
             profile: None,
+            rules: Default::default(),
             log: vec![q("MEAS:VOLT:DC?", "1.499663", 0.1)],
         },
     ));

@@ -304,6 +304,7 @@ impl<'a> Parser<'a> {
         }
         Some(InstrumentLog {
             profile: profile.flatten(),
+            rules: Default::default(),
             log: log.unwrap_or_default(),
         })
     }

@@ -3,6 +3,7 @@
 mod fast_reader;
 mod model;
 mod read;
+mod rules;
 mod wire;
 mod write;
 
@@ -10,6 +11,7 @@ pub use model::{
     InstrumentLog, Interaction, InteractionKind, RecordedError, RecordedErrorKind, Session,
 };
 pub use read::{parse_session, read_session};
+pub use rules::InstrumentRules;
 pub use write::{render_session, write_atomic, write_session};
 
 #[doc(hidden)]

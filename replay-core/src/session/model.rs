@@ -43,6 +43,8 @@ impl Session {
 pub struct InstrumentLog {
     /// The instrument profile from the bench config (`keysight/EDU36311A`), if one was given.
     pub profile: Option<String>,
+    /// Limits, redaction rules and secret names recorded with the log.
+    pub rules: super::InstrumentRules,
     /// Interactions in the order the instrument saw them.
     pub log: Vec<Interaction>,
 }
@@ -131,6 +133,8 @@ pub enum RecordedErrorKind {
     Timeout,
     /// The connection failed while talking to the instrument (`error: io`).
     Io,
+    /// The response exceeded the maximum response size (`error: response_too_large`).
+    ResponseTooLarge,
     /// Any other class a newer writer may use, kept verbatim.
     Other(String),
 }
@@ -141,6 +145,7 @@ impl RecordedErrorKind {
         match self {
             RecordedErrorKind::Timeout => "timeout",
             RecordedErrorKind::Io => "io",
+            RecordedErrorKind::ResponseTooLarge => "response_too_large",
             RecordedErrorKind::Other(other) => other,
         }
     }
@@ -150,6 +155,7 @@ impl RecordedErrorKind {
         match name {
             "timeout" => RecordedErrorKind::Timeout,
             "io" => RecordedErrorKind::Io,
+            "response_too_large" => RecordedErrorKind::ResponseTooLarge,
             other => RecordedErrorKind::Other(other.to_owned()),
         }
     }

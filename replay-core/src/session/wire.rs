@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::model::{
     InstrumentLog, Interaction, InteractionKind, RecordedError, RecordedErrorKind, Session,
 };
+use super::rules::InstrumentRules;
 
 /// A mapping that keeps the file's key order.
 pub(crate) struct Ordered<V>(pub(crate) Vec<(String, V)>);
@@ -57,6 +58,12 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
 pub(crate) struct WireInstrument {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) profile: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) limits: Vec<crate::safety::Limit>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) redact: Vec<crate::safety::RedactRule>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) secrets: Vec<String>,
     #[serde(default)]
     pub(crate) log: Vec<WireEntry>,
 }
@@ -106,6 +113,11 @@ pub(crate) fn to_model(wire: Ordered<WireInstrument>) -> Result<Session, (String
             alias,
             InstrumentLog {
                 profile: inst.profile,
+                rules: InstrumentRules {
+                    limits: inst.limits,
+                    redact: inst.redact,
+                    secrets: inst.secrets,
+                },
                 log,
             },
         ));
@@ -149,6 +161,9 @@ pub(crate) fn from_model(session: &Session) -> Ordered<WireInstrument> {
                     alias.clone(),
                     WireInstrument {
                         profile: inst.profile.clone(),
+                        limits: inst.rules.limits.clone(),
+                        redact: inst.rules.redact.clone(),
+                        secrets: inst.rules.secrets.clone(),
                         log,
                     },
                 )

@@ -5,6 +5,7 @@
 //! serial; plug in your own (VISA, USBTMC, a vendor library) by implementing the trait.
 
 pub(crate) mod hislip;
+mod max_response;
 mod options;
 #[cfg_attr(
     not(feature = "serve"),
@@ -26,6 +27,7 @@ use std::io;
 use std::pin::Pin;
 
 pub use hislip::{HislipTransport, connect_hislip};
+pub use max_response::ResponseTooLarge;
 pub(crate) use options::connect_lan;
 pub use options::{ConnectOptions, DEFAULT_MAX_RESPONSE};
 pub use stream::StreamTransport;
@@ -53,6 +55,18 @@ pub trait Transport: Send + 'static {
     /// Receives one IEEE 488.2 definite-length block: the exact bytes, header included
     /// (`#<n><len><payload>`). A terminator after the block is consumed, not returned.
     fn receive_block(&mut self) -> BoxFuture<'_, io::Result<Vec<u8>>>;
+
+    /// Sets the maximum response size in bytes (`max_response` of the instrument). A
+    /// response that would exceed it is an error carrying a [`ResponseTooLarge`] (see
+    /// [`ResponseTooLarge::into_io`]), detected before the bytes are buffered: a text
+    /// response that passes the limit without a terminator, a block whose header claims more.
+    ///
+    /// The recorder calls it right after connecting. The default ignores it; the recorder
+    /// still refuses an oversized response afterwards, but only a transport that enforces
+    /// it while reading bounds its memory.
+    fn set_max_response(&mut self, bytes: usize) {
+        let _ = bytes;
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -64,5 +78,8 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn receive_block(&mut self) -> BoxFuture<'_, io::Result<Vec<u8>>> {
         (**self).receive_block()
+    }
+    fn set_max_response(&mut self, bytes: usize) {
+        (**self).set_max_response(bytes);
     }
 }

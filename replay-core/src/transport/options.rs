@@ -104,13 +104,7 @@ pub(crate) async fn connect_lan(
 
 /// The error for a response past `max_response`.
 pub(crate) fn too_large(limit: usize, at_least: usize) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        format!(
-            "the response is larger than the {limit}-byte limit (at least {at_least} bytes); \
-             raise the instrument's maximum response size if it is expected"
-        ),
-    )
+    super::ResponseTooLarge::block(limit, u64::try_from(at_least).unwrap_or(u64::MAX)).into_io()
 }
 
 /// The command as sent: with the write terminator.
@@ -262,6 +256,9 @@ mod tests {
     fn timeout_in_milliseconds() {
         let o = ConnectOptions::default().with_timeout(Duration::from_millis(1500));
         assert_eq!(o.timeout_ms(), 1500);
-        assert!(too_large(10, 11).to_string().contains("10-byte limit"));
+        assert_eq!(
+            super::super::ResponseTooLarge::find(&too_large(10, 11)),
+            Some(&super::super::ResponseTooLarge::block(10, 11))
+        );
     }
 }

@@ -4,7 +4,7 @@ use std::io;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::{BoxFuture, Transport};
+use super::{BoxFuture, DEFAULT_MAX_RESPONSE, ResponseTooLarge, Transport};
 use crate::block::{self, BlockProgress};
 use crate::config::Terminators;
 
@@ -25,6 +25,8 @@ pub struct StreamTransport<S> {
     buf: Vec<u8>,
     /// A block was read before its trailing terminator arrived: skip it on the next read.
     terminator_pending: bool,
+    /// The largest response accepted, in bytes.
+    max_response: usize,
 }
 
 impl<S> StreamTransport<S>
@@ -38,7 +40,17 @@ where
             terminators,
             buf: Vec::with_capacity(4096),
             terminator_pending: false,
+            max_response: DEFAULT_MAX_RESPONSE,
         }
+    }
+
+    /// Sets the maximum response size (default [`DEFAULT_MAX_RESPONSE`]): a text response
+    /// longer than `bytes` without its terminator, or a block whose header claims more
+    /// than `bytes`, is an error carrying [`ResponseTooLarge`] and nothing more is buffered.
+    #[must_use]
+    pub fn with_max_response(mut self, bytes: usize) -> Self {
+        self.max_response = bytes;
+        self
     }
 
     async fn fill(&mut self) -> io::Result<()> {
@@ -66,7 +78,14 @@ where
                 if term == b"\n" && message.last() == Some(&b'\r') {
                     message.pop();
                 }
+                if message.len() > self.max_response {
+                    return Err(ResponseTooLarge::text(self.max_response).into_io());
+                }
                 return Ok(message);
+            }
+            // A CR before an LF terminator does not count towards the limit.
+            if self.buf.len() > self.max_response.saturating_add(term.len()) {
+                return Err(ResponseTooLarge::text(self.max_response).into_io());
             }
             searched = self.buf.len().saturating_sub(term.len() - 1);
             self.fill().await?;
@@ -92,6 +111,13 @@ where
                     header_len,
                     payload_len,
                 } => {
+                    if payload_len > self.max_response {
+                        return Err(ResponseTooLarge::block(
+                            self.max_response,
+                            u64::try_from(payload_len).unwrap_or(u64::MAX),
+                        )
+                        .into_io());
+                    }
                     let total = header_len + payload_len;
                     while self.buf.len() < total {
                         self.fill().await?;
@@ -177,6 +203,10 @@ where
 
     fn receive_block(&mut self) -> BoxFuture<'_, io::Result<Vec<u8>>> {
         Box::pin(self.receive_raw_block())
+    }
+
+    fn set_max_response(&mut self, bytes: usize) {
+        self.max_response = bytes;
     }
 }
 
@@ -274,6 +304,37 @@ mod tests {
         assert_eq!(t.receive_block().await.unwrap(), block);
         b.write_all(b"\r\n+1.0\n").await.unwrap();
         assert_eq!(t.receive().await.unwrap(), b"+1.0");
+    }
+
+    #[tokio::test]
+    async fn text_past_the_limit_is_refused_without_buffering_more() {
+        let (a, mut b) = duplex(64 * 1024);
+        let mut t = StreamTransport::new(a, lf()).with_max_response(16);
+        b.write_all(b"exactly 16 bytes\n").await.unwrap();
+        assert_eq!(t.receive().await.unwrap(), b"exactly 16 bytes");
+        b.write_all(&[b'x'; 40_000]).await.unwrap();
+        let err = t.receive().await.unwrap_err();
+        assert_eq!(
+            ResponseTooLarge::find(&err),
+            Some(&ResponseTooLarge::text(16))
+        );
+        assert!(t.buf.len() <= 16 + 1 + 8192, "buffered {}", t.buf.len());
+    }
+
+    #[tokio::test]
+    async fn a_block_header_claiming_too_much_is_refused_before_reading() {
+        let (a, mut b) = duplex(1024);
+        let mut t = StreamTransport::new(a, lf());
+        t.set_max_response(1000);
+        b.write_all(b"#9999999999abc").await.unwrap();
+        let err = t.receive_block().await.unwrap_err();
+        assert_eq!(
+            ResponseTooLarge::find(&err),
+            Some(&ResponseTooLarge::block(1000, 999_999_999))
+        );
+        let mut t = StreamTransport::new(duplex(1024).0, lf()).with_max_response(3);
+        t.buf.extend_from_slice(b"#13abc\n");
+        assert_eq!(t.receive_block().await.unwrap(), b"#13abc");
     }
 
     #[tokio::test]

@@ -58,6 +58,10 @@ pub(crate) fn to_config(entries: &[Entry<'_>]) -> BenchConfig {
                         timeout: e.timeout.unwrap_or(DEFAULT_TIMEOUT),
                         terminators: e.terminators.cloned().unwrap_or_default(),
                         baud_rate: 9600,
+                        max_response: replay_harness::DEFAULT_MAX_RESPONSE,
+                        limits: Vec::new(),
+                        redact: Vec::new(),
+                        secrets: Vec::new(),
                     },
                 )
             })
