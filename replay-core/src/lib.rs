@@ -89,3 +89,8 @@ struct TransportsGuideDoctests;
 #[cfg(all(doctest, feature = "sim"))]
 #[doc = include_str!("../../docs/simulation.md")]
 struct SimulationGuideDoctests;
+
+/// The code blocks of `docs/bench-safety.md`, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/bench-safety.md")]
+struct BenchSafetyDoctests;

@@ -5,10 +5,15 @@
 //! # One sessions root for every package below this directory; relative paths are
 //! # relative to the directory that holds `.config/`.
 //! sessions = "sessions"
+//! # Redaction rules and secrets for every instrument of every bench below this directory,
+//! # applied before the bench config's own (see docs/bench-safety.md).
+//! redact = [{ pattern = 'CN\d{8}', replace = '<serial>' }]
+//! secrets = ["LAB_TOKEN"]
 //! ```
 
 use std::path::{Path, PathBuf};
 
+use replay_core::RedactRule;
 use serde::Deserialize;
 
 /// Where the file lives, relative to a directory.
@@ -20,6 +25,12 @@ pub const CONFIG_FILE: &str = ".config/replay.toml";
 struct ReplayToml {
     /// The shared sessions root.
     sessions: Option<String>,
+    /// Redaction rules for every instrument.
+    #[serde(default)]
+    redact: Vec<RedactRule>,
+    /// Secret environment variable names for every instrument.
+    #[serde(default)]
+    secrets: Vec<String>,
 }
 
 /// `.config/replay.toml` as found for one package.
@@ -29,6 +40,10 @@ pub struct ReplayConfig {
     pub path: PathBuf,
     /// The shared sessions root (absolute), when the file sets `sessions`.
     pub sessions: Option<PathBuf>,
+    /// Redaction rules for every instrument (`redact`), applied before the bench config's.
+    pub redact: Vec<RedactRule>,
+    /// Secrets for every instrument (`secrets`: environment variable names).
+    pub secrets: Vec<String>,
 }
 
 impl ReplayConfig {
@@ -66,7 +81,7 @@ impl ReplayConfig {
                 .map(|span| line_column(text, span.start))
                 .unwrap_or((1, 1));
             format!(
-                "`{}:{line}:{column}` is malformed: {}\nvalid keys: `sessions` (the shared sessions root, relative to `{}`)",
+                "`{}:{line}:{column}` is malformed: {}\nvalid keys: `sessions` (the shared sessions root, relative to `{}`), `redact` (`[{{ pattern = '…', replace = '…' }}]`), `secrets` (`[\"ENV_VAR\"]`)",
                 path.display(),
                 e.message(),
                 root.display()
@@ -85,6 +100,8 @@ impl ReplayConfig {
         Ok(ReplayConfig {
             path: path.to_owned(),
             sessions,
+            redact: parsed.redact,
+            secrets: parsed.secrets,
         })
     }
 }
@@ -129,6 +146,26 @@ mod tests {
         assert!(err.contains("replay.toml:2:1` is malformed"), "{err}");
         assert!(err.contains("unknown field `sesions`"), "{err}");
         assert!(err.contains("valid keys: `sessions`"), "{err}");
+    }
+
+    #[test]
+    fn redact_and_secrets() {
+        let cfg = ReplayConfig::parse(
+            Path::new("/ws"),
+            Path::new("/ws/.config/replay.toml"),
+            "secrets = [\"LAB_TOKEN\"]\nredact = [{ pattern = 'CN\\d{8}', replace = '<serial>' }]\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.secrets, ["LAB_TOKEN"]);
+        assert_eq!(cfg.redact[0].pattern(), r"CN\d{8}");
+        let err = ReplayConfig::parse(
+            Path::new("/ws"),
+            Path::new("/ws/.config/replay.toml"),
+            "redact = [{ pattern = '(', replace = 'x' }]\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("replay.toml:1:"), "{err}");
+        assert!(err.contains("not a valid regular expression"), "{err}");
     }
 
     #[test]

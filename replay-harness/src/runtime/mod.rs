@@ -2,11 +2,13 @@
 
 mod config;
 pub(crate) mod describe;
+mod log;
 mod mode;
 mod paths;
 mod run;
 
 pub use config::{CONFIG_FILE, ReplayConfig};
+pub use log::{LOG_VAR, parse_log_level};
 pub use mode::{
     Env, ORPHANS_VAR, OrphanPolicy, RECORD_VALUES, RecordMode, TOLERANCE_VAR, color_enabled, is_ci,
     parse_tolerance,

@@ -62,6 +62,8 @@ pub struct Env {
     pub tolerance: Option<String>,
     /// `REPLAY_ORPHANS`, if set; see [`Env::orphan_policy`].
     pub orphans: Option<String>,
+    /// `REPLAY_LOG`, if set; see [`parse_log_level`](super::parse_log_level).
+    pub log: Option<String>,
 }
 
 /// The variable that says what an orphaned cassette does to a harness run.
@@ -89,6 +91,7 @@ impl Env {
             bench: var("REPLAY_BENCH").filter(|v| !v.is_empty()),
             tolerance: var(TOLERANCE_VAR),
             orphans: var(ORPHANS_VAR),
+            log: var(super::LOG_VAR),
         }
     }
 

@@ -226,6 +226,8 @@ mod tests {
         let cfg = ReplayConfig {
             path: "/ws/.config/replay.toml".into(),
             sessions: Some("/ws/sessions".into()),
+            redact: Vec::new(),
+            secrets: Vec::new(),
         };
         let p = TestPaths::resolve_with(&d, &Env::default(), Some(&cfg)).unwrap();
         assert_eq!(

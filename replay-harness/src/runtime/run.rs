@@ -9,8 +9,10 @@ use std::task::{Context, Poll};
 
 use replay_core::diff::{DiffOptions, SessionDiff};
 use replay_core::session::{self, Session};
-use replay_core::{Bench, ReplayOptions};
+use replay_core::{Bench, RecordOptions, ReplayOptions};
+use tracing::Instrument as _;
 
+use super::config::ReplayConfig;
 use super::describe::{chain, plural};
 use super::mode::{Env, RecordMode, is_ci};
 use super::paths::{TestPaths, relative_to};
@@ -189,7 +191,30 @@ pub fn run_test_with(def: &TestDef, options: &RunOptions) -> Outcome {
     runtime.block_on(run_async(def, options))
 }
 
+/// Runs one test inside a `test` span, with the `REPLAY_LOG` subscriber installed if asked.
 async fn run_async(def: &TestDef, options: &RunOptions) -> Outcome {
+    match super::parse_log_level(options.env.log.as_deref()) {
+        Ok(Some(level)) => super::log::install(level),
+        Ok(None) => {}
+        Err(message) => {
+            return Outcome::Failed {
+                kind: FailureKind::Setup,
+                message,
+            };
+        }
+    }
+    let span = tracing::info_span!("test", name = %def.test_name());
+    let outcome = run_in_span(def, options).instrument(span.clone()).await;
+    span.in_scope(|| match &outcome {
+        Outcome::Replayed { .. } => tracing::info!("replayed"),
+        Outcome::Recorded { .. } => tracing::info!("recorded"),
+        Outcome::Failed { kind, .. } => tracing::info!(?kind, "failed"),
+        Outcome::Panicked { .. } => tracing::info!("panicked"),
+    });
+    outcome
+}
+
+async fn run_in_span(def: &TestDef, options: &RunOptions) -> Outcome {
     let setup = |message: String| Outcome::Failed {
         kind: FailureKind::Setup,
         message,
@@ -212,6 +237,11 @@ async fn run_async(def: &TestDef, options: &RunOptions) -> Outcome {
     };
     let cassette = show(&paths.cassette);
     let exists = paths.cassette.exists();
+    tracing::info!(
+        mode = if mode.records(exists) { "record" } else { "replay" },
+        cassette = %cassette.display(),
+        "start"
+    );
 
     if mode.records(exists) {
         let diff_options = DiffOptions {
@@ -332,7 +362,20 @@ async fn record(
     } else {
         format!("no cassette was written to `{}`", cassette.display())
     };
-    let bench = match Bench::record(&paths.bench, &paths.cassette).await {
+    // `.config/replay.toml`'s redaction rules and secrets apply to every instrument.
+    let record_options = match ReplayConfig::find(Path::new(def.manifest_dir)) {
+        Ok(Some(config)) => RecordOptions::default()
+            .redact(config.redact)
+            .secrets(config.secrets),
+        Ok(None) => RecordOptions::default(),
+        Err(message) => {
+            return Outcome::Failed {
+                kind: FailureKind::Setup,
+                message,
+            };
+        }
+    };
+    let bench = match Bench::record_with(&paths.bench, &paths.cassette, record_options).await {
         Ok(bench) => bench,
         Err(e) => {
             return Outcome::Failed {
