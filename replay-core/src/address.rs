@@ -143,9 +143,9 @@ impl Address {
 }
 
 /// The host of a LAN address: trimmed, IPv6 brackets removed, and made only of what a host
-/// name or an IP address holds (letters, digits, `.`, `-`, `_`, `:` and `%` for IPv6 and
-/// its zone). Anything else (white space, control characters) is an error, not part of a
-/// name the resolver would then be asked for.
+/// name or an IPv4 address holds (letters, digits, `.`, `-`, `_`). Anything else (white
+/// space, control characters, `:` which VISA uses as its separator) is an error, not part
+/// of a name the resolver would then be asked for.
 fn host(text: &str) -> Result<&str, String> {
     let host = text.trim().trim_matches(|c| c == '[' || c == ']');
     if host.is_empty() {
@@ -153,7 +153,7 @@ fn host(text: &str) -> Result<&str, String> {
     }
     match host
         .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '%')))
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
     {
         Some(bad) => Err(format!(
             "the host `{}` contains {bad:?}; a host is a name such as `scope-3.lab` or an IP address",
@@ -273,6 +273,8 @@ mod tests {
         assert!(err.contains("a host is a name"), "{err}");
         assert!(Address::parse("TCPIP0::my host::5025::SOCKET").is_err());
         assert!(Address::parse("TCPIP0::lab\tpsu::hislip0::INSTR").is_err());
+        // Also found by the fuzzer: `]]]:]]]` left `:` as the host.
+        assert!(Address::parse("tCPIP5::]]]:]]]::INSTR").is_err());
         for ok in [
             "TCPIP0::scope-3.lab::5025::SOCKET",
             "TCPIP0::psu_2.lab::hislip0,4881::INSTR",

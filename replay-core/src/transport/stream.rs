@@ -69,6 +69,12 @@ where
     async fn receive_message(&mut self) -> io::Result<Vec<u8>> {
         self.skip_pending_terminator().await?;
         let term = self.terminators.read.as_bytes().to_vec();
+        if term.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the read terminator is empty, so no answer can end; set `terminators` to \"\\n\" or \"\\r\\n\" in the bench config",
+            ));
+        }
         let mut searched = 0;
         loop {
             if let Some(pos) = find(&self.buf[searched..], &term) {
@@ -176,7 +182,11 @@ where
     }
 }
 
+/// Where `needle` first occurs in `haystack` (never, for an empty needle).
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
     if needle.len() == 1 {
         return haystack.iter().position(|&b| b == needle[0]);
     }
@@ -217,6 +227,30 @@ mod tests {
 
     fn lf() -> Terminators {
         Terminators::default()
+    }
+
+    /// Found by the `stream_framing` fuzz target: an empty read terminator panicked
+    /// (`windows(0)`) through the public API.
+    #[tokio::test]
+    async fn empty_read_terminator_is_an_error_not_a_panic() {
+        let no_read = || Terminators {
+            write: "\n".into(),
+            read: String::new(),
+        };
+        let (a, mut b) = duplex(64);
+        let mut t = StreamTransport::new(a, no_read());
+        b.write_all(b"+1.0\n").await.unwrap();
+        let err = t.receive().await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(
+            err.to_string().contains("read terminator is empty"),
+            "{err}"
+        );
+        // A block is framed by its header: it still reads.
+        let (a, mut b) = duplex(64);
+        let mut t = StreamTransport::new(a, no_read());
+        b.write_all(b"#12ab").await.unwrap();
+        assert_eq!(t.receive_block().await.unwrap(), b"#12ab");
     }
 
     #[tokio::test]
