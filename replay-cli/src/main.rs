@@ -22,6 +22,8 @@ mod merge;
 mod output;
 mod play;
 mod sim;
+mod report;
+mod serve;
 mod textconv;
 mod timeline;
 
@@ -59,6 +61,8 @@ enum Command {
     Diff(diff::Args),
     Textconv(textconv::Args),
     Sim(sim::Args),
+    Serve(serve::Args),
+    Report(report::Args),
 }
 
 /// Parses the command line, runs the command, and turns any error into exit status 2.
@@ -79,6 +83,8 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Textconv(args) => textconv::run(args),
         Command::Sim(args) => sim::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(code) => code,
