@@ -7,3 +7,7 @@
 
 pub mod analysis;
 pub mod dashboard;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/dashboard.md")]
+struct DashboardGuideDoctests;

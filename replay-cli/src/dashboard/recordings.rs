@@ -298,7 +298,13 @@ pub(crate) async fn events(
         q: non_empty(query.q).map(|q| q.to_lowercase()),
     };
     blocking(move || {
-        let (events, total) = page(&path, &filter, offset, limit)?;
+        let (events, total) =
+            if filter.is_all() && Format::from_extension(&path) == Some(Format::JsonLines) {
+                let index = state.cached(&path, "line-index", || LineIndex::build(&path))?;
+                index.page(&path, offset, limit)?
+            } else {
+                page(&path, &filter, offset, limit)?
+            };
         Ok(Json(json!({
             "filename": file,
             "total_events": total,
@@ -589,4 +595,104 @@ fn file_stamp_now() -> String {
     time::OffsetDateTime::now_utc()
         .format(&format)
         .unwrap_or_default()
+}
+
+/// Where every [`LineIndex::EVERY`]th event line of a JSON Lines recording starts, so that an
+/// unfiltered page at any offset reads only its own lines. Built in one pass over the raw
+/// lines (no JSON parsing) and cached until the file changes.
+#[derive(Debug)]
+pub(crate) struct LineIndex {
+    header: Vec<u8>,
+    checkpoints: Vec<u64>,
+    events: usize,
+}
+
+impl LineIndex {
+    /// Events between checkpoints.
+    const EVERY: usize = 4096;
+
+    pub(crate) fn build(path: &Path) -> ApiResult<LineIndex> {
+        use std::io::BufRead as _;
+        let file = std::fs::File::open(path)
+            .map_err(|e| ApiError::internal(format!("cannot open `{}`: {e}", path.display())))?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+        let mut line = Vec::with_capacity(512);
+        let mut position = 0u64;
+        let mut header = Vec::new();
+        let mut checkpoints = Vec::new();
+        let mut events = 0usize;
+        loop {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line).map_err(|e| {
+                ApiError::internal(format!("cannot read `{}`: {e}", path.display()))
+            })?;
+            if n == 0 {
+                break;
+            }
+            if line.iter().any(|b| !b.is_ascii_whitespace()) {
+                if header.is_empty() {
+                    header = line.clone();
+                } else {
+                    if events % Self::EVERY == 0 {
+                        checkpoints.push(position);
+                    }
+                    events += 1;
+                }
+            }
+            position += n as u64;
+        }
+        Ok(LineIndex {
+            header,
+            checkpoints,
+            events,
+        })
+    }
+
+    /// The unfiltered page at `offset`: seek to the checkpoint before it, skip the rest
+    /// unparsed, parse `limit` events.
+    pub(crate) fn page(
+        &self,
+        path: &Path,
+        offset: usize,
+        limit: usize,
+    ) -> ApiResult<(Vec<Value>, usize)> {
+        use std::io::{BufRead as _, Read as _, Seek as _};
+        if offset >= self.events || limit == 0 {
+            return Ok((Vec::new(), self.events));
+        }
+        let checkpoint = offset / Self::EVERY;
+        let mut file = std::fs::File::open(path)
+            .map_err(|e| ApiError::internal(format!("cannot open `{}`: {e}", path.display())))?;
+        file.seek(std::io::SeekFrom::Start(self.checkpoints[checkpoint]))
+            .map_err(|e| ApiError::internal(format!("cannot read `{}`: {e}", path.display())))?;
+        let mut body = std::io::BufReader::with_capacity(1 << 16, file);
+        // Skip the events between the checkpoint and the offset without parsing them.
+        let mut line = Vec::with_capacity(512);
+        let mut skip = offset - checkpoint * Self::EVERY;
+        while skip > 0 {
+            line.clear();
+            let n = body.read_until(b'\n', &mut line).map_err(|e| {
+                ApiError::internal(format!("cannot read `{}`: {e}", path.display()))
+            })?;
+            if n == 0 {
+                break;
+            }
+            if line.iter().any(|b| !b.is_ascii_whitespace()) {
+                skip -= 1;
+            }
+        }
+        // The header line first, so that the reader checks and reports as usual.
+        let reader = std::io::Cursor::new(self.header.clone()).chain(body);
+        let mut reader = replay_events::JsonlReader::from_reader(reader, path)?;
+        let mut events = Vec::with_capacity(limit.min(1024));
+        let mut index = offset;
+        while events.len() < limit {
+            let Some(event) = reader.next_event()? else {
+                break;
+            };
+            events.push(event_json(index, &event));
+            index += 1;
+        }
+        Ok((events, self.events))
+    }
 }

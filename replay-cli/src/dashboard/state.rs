@@ -1,6 +1,7 @@
 //! The state shared by the handlers: the directories, the remote recording, the replay
 //! simulation, and a cache of file summaries keyed by size and modification time.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -29,10 +30,18 @@ struct Inner {
     cache: Mutex<HashMap<(PathBuf, String), Cached>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Cached {
     stamp: (u64, Option<SystemTime>),
-    value: Arc<serde_json::Value>,
+    value: Arc<dyn Any + Send + Sync>,
+}
+
+impl std::fmt::Debug for Cached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cached")
+            .field("stamp", &self.stamp)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppState {
@@ -88,25 +97,26 @@ impl AppState {
 
     /// A value computed from the file at `path` (`kind` names the computation), recomputed
     /// only when the file's size or modification time changed.
-    pub(crate) fn cached(
+    pub(crate) fn cached<T: Send + Sync + 'static>(
         &self,
         path: &Path,
         kind: &str,
-        compute: impl FnOnce() -> ApiResult<serde_json::Value>,
-    ) -> ApiResult<Arc<serde_json::Value>> {
+        compute: impl FnOnce() -> ApiResult<T>,
+    ) -> ApiResult<Arc<T>> {
         let stamp = file_stamp(path);
         let key = (path.to_owned(), kind.to_owned());
         if let Some(hit) = self.cache().get(&key)
             && hit.stamp == stamp
+            && let Ok(value) = Arc::clone(&hit.value).downcast::<T>()
         {
-            return Ok(Arc::clone(&hit.value));
+            return Ok(value);
         }
         let value = Arc::new(compute()?);
         self.cache().insert(
             key,
             Cached {
                 stamp,
-                value: Arc::clone(&value),
+                value: Arc::clone(&value) as Arc<dyn Any + Send + Sync>,
             },
         );
         Ok(value)

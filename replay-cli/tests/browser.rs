@@ -1,0 +1,369 @@
+//! End-to-end: the `replay serve` binary driven in headless Chromium through chromedriver
+//! (fantoccini). Open the list, open a recording, filter by name, select events and save
+//! them (then read the file on disk), replay at 10x and see events arrive, pause; open a
+//! cassette and its diff against git HEAD. Screenshots of each page go to
+//! `$CARGO_TARGET_TMPDIR/dashboard-screenshots/`.
+//!
+//! Needs Debian's `chromium` and `chromium-driver`. Without them the test says so and
+//! passes, unless `REPLAY_REQUIRE_PEERS=1` (as in `.ci/run`), where it fails.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use support::{SEED, fixture};
+
+/// The whole browser session must finish within this.
+const BUDGET: Duration = Duration::from_secs(110);
+/// How long one page state may take to appear.
+const STEP: Duration = Duration::from_secs(15);
+
+fn find_program(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+        .find(|p| p.is_file())
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_port(port: u16) {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing listens on port {port} after 10 s");
+}
+
+async fn ready(client: &Client) {
+    client
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("body[data-ready='1']"))
+        .await
+        .expect("the page finished loading without an error");
+}
+
+/// Waits until the text of `css` satisfies `ok`; returns it.
+async fn wait_text(client: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        let text = match client.find(Locator::Css(css)).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if ok(&text) {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "`{css}` never got the expected text; last: {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn count(client: &Client, css: &str) -> usize {
+    client.find_all(Locator::Css(css)).await.unwrap().len()
+}
+
+async fn shot(client: &Client, dir: &Path, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "{name} is a PNG");
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_in_headless_chromium() {
+    let required = std::env::var("REPLAY_REQUIRE_PEERS").is_ok_and(|v| v == "1");
+    let browser = find_program(&["chromium", "chromium-browser", "google-chrome"]);
+    let driver = find_program(&["chromedriver"]);
+    let (Some(browser), Some(driver)) = (browser, driver) else {
+        assert!(
+            !required,
+            "REPLAY_REQUIRE_PEERS=1 but chromium or chromedriver is missing; install them: apt-get install -y chromium chromium-driver"
+        );
+        eprintln!(
+            "skipped: chromium and chromedriver are not installed (apt-get install -y chromium chromium-driver)"
+        );
+        return;
+    };
+    tokio::time::timeout(BUDGET, run(&browser, &driver))
+        .await
+        .expect("the browser suite finished within its budget");
+}
+
+async fn run(browser: &Path, driver: &Path) {
+    let f = fixture();
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+
+    // The real binary, on a free loopback port; it prints its URL.
+    let mut server = Command::new(env!("CARGO_BIN_EXE_replay"))
+        .args(["serve", "--port", "0", "--recordings"])
+        .arg(f.recordings())
+        .arg("--sessions")
+        .arg(f.sessions())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let server = Killed(server);
+
+    let port = free_port();
+    let _driver = Killed(
+        Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_port(port).await;
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": browser,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1280,1100",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("chromedriver starts a headless chromium session");
+
+    steps(&client, &url, &f, &shots).await;
+    let _ = client.close().await;
+    drop(_driver);
+    stop_cleanly(server, stdout);
+}
+
+async fn steps(client: &Client, url: &str, f: &support::Fixture, shots: &Path) {
+    // 1. The list.
+    client.goto(&format!("{url}/")).await.unwrap();
+    ready(client).await;
+    let link = client
+        .find(Locator::Css(&format!(
+            "#recordings a[href='/recording/{SEED}']"
+        )))
+        .await
+        .expect("the seed recording is listed");
+    assert_eq!(
+        count(client, "#recordings tbody tr").await,
+        2,
+        "seed and lines.jsonl"
+    );
+    assert!(
+        count(client, "#sessions tbody tr.error").await >= 1,
+        "a cassette with errors is flagged"
+    );
+    wait_text(client, "#stats", |t| t.contains("47")).await; // 43 + 4 events
+    shot(client, shots, "01-index.png").await;
+
+    // 2. A recording: timeline, counts.
+    link.click().await.unwrap();
+    ready(client).await;
+    assert!(
+        count(client, "#timeline-svg rect").await > 10,
+        "the timeline is drawn"
+    );
+    assert_eq!(count(client, "#counts div[data-name]").await, 4);
+    wait_text(client, "#page-info", |t| t == "1–43 of 43").await;
+    shot(client, shots, "02-recording.png").await;
+
+    // 3. Filter by name, select three events, save them.
+    client
+        .find(Locator::Css("#filter-name"))
+        .await
+        .unwrap()
+        .select_by_value("MarketDataReceived")
+        .await
+        .unwrap();
+    wait_text(client, "#page-info", |t| t == "1–40 of 40").await;
+    assert_eq!(count(client, "#events tbody tr").await, 40);
+    let boxes = client
+        .find_all(Locator::Css("#events tbody input.pick"))
+        .await
+        .unwrap();
+    for b in &boxes[1..4] {
+        b.click().await.unwrap();
+    }
+    wait_text(client, "#selected-count", |t| t == "3 selected").await;
+    let name = client.find(Locator::Css("#new-name")).await.unwrap();
+    name.clear().await.unwrap();
+    name.send_keys("browser_pick").await.unwrap();
+    client
+        .find(Locator::Css("#save-selection"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let saved = client
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("#saved-link"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(saved.starts_with("browser_pick_"), "{saved}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(f.recordings().join(&saved)).unwrap())
+            .unwrap();
+    assert_eq!(doc["session_name"], "browser_pick");
+    assert_eq!(doc["total_events"], 3);
+    let events = doc["events"].as_array().unwrap();
+    assert!(
+        events
+            .iter()
+            .all(|e| e["event_name"] == "MarketDataReceived")
+    );
+    assert_eq!(events[0]["timestamp_offset_ms"], 0);
+    assert_eq!(
+        events[1]["timestamp_offset_ms"], 1125,
+        "offsets rebased on the first"
+    );
+    shot(client, shots, "03-filtered-and-saved.png").await;
+
+    // 4. Replay at 10x: events arrive live; pause holds them.
+    client
+        .find(Locator::Css("#speed"))
+        .await
+        .unwrap()
+        .select_by_value("10")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#replay-start"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("#live .live-event:nth-child(3)"))
+        .await
+        .expect("replayed events arrive in the page");
+    let first = wait_text(client, "#live .live-event:last-child", |t| !t.is_empty()).await;
+    assert!(first.starts_with("#0 0 ms MarketDataReceived"), "{first}");
+    client
+        .find(Locator::Css("#replay-pause"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("#replay-status[data-state='paused']"))
+        .await
+        .expect("the replay pauses");
+    // An event already on its way when the pause landed may still arrive; then nothing.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let held = count(client, "#live .live-event").await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        count(client, "#live .live-event").await,
+        held,
+        "no event while paused"
+    );
+    assert!(held < 43, "paused before the end ({held})");
+    let status = wait_text(client, "#replay-status", |t| t.starts_with("paused")).await;
+    assert!(status.ends_with("at 10x"), "{status}");
+    shot(client, shots, "04-replay-paused.png").await;
+    client
+        .find(Locator::Css("#replay-stop"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // 5. A cassette: errors highlighted, hex, plots; its diff against HEAD.
+    client
+        .goto(&format!("{url}/session/bench/psu.yaml"))
+        .await
+        .unwrap();
+    ready(client).await;
+    let error_row = wait_text(client, "#errors tbody tr.error", |t| !t.is_empty()).await;
+    assert!(error_row.contains("no answer within 5 s"), "{error_row}");
+    assert!(count(client, ".instrument table.log tr.error").await >= 1);
+    let hex = wait_text(client, "pre.hex", |t| !t.is_empty()).await;
+    assert!(hex.contains("23 31 34 00 01 ff 7f"), "{hex}");
+    assert!(
+        count(client, "svg.plot polyline").await >= 1,
+        "measured values plotted"
+    );
+    shot(client, shots, "05-session.png").await;
+    client
+        .find(Locator::Css("#diff"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let diff = wait_text(client, "#diff-text", |t| t.contains("VOLT 3.0")).await;
+    assert!(diff.contains("VOLT 5.0, (@1)"), "{diff}");
+    assert!(count(client, "#diff-text span.del").await >= 1);
+    assert!(count(client, "#diff-text span.add").await >= 1);
+    shot(client, shots, "06-session-diff.png").await;
+}
+
+/// Ctrl-C (SIGINT) stops the server cleanly: exit status 0 and `stopped`.
+fn stop_cleanly(mut server: Killed, mut stdout: impl BufRead) {
+    let pid = server.0.id().to_string();
+    let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(status.success());
+    let exit = server.0.wait().unwrap();
+    assert!(exit.success(), "the server exits 0 on Ctrl-C: {exit}");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("stopped"), "{rest:?}");
+}
