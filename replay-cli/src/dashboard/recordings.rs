@@ -633,7 +633,7 @@ impl LineIndex {
                 if header.is_empty() {
                     header = line.clone();
                 } else {
-                    if events % Self::EVERY == 0 {
+                    if events.is_multiple_of(Self::EVERY) {
                         checkpoints.push(position);
                     }
                     events += 1;

@@ -116,8 +116,8 @@ async function recordingPage() {
     $("filter-name").value = row.dataset.name;
     applyFilter();
   };
-  $("filter-name").innerHTML += fields.event_types.map(n => `<option>${esc(n)}</option>`).join("");
-  $("filter-source").innerHTML += fields.sources.map(n => `<option>${esc(n)}</option>`).join("");
+  $("filter-name").innerHTML += fields.event_types.map(n => `<option value="${esc(n)}">${esc(n)}</option>`).join("");
+  $("filter-source").innerHTML += fields.sources.map(n => `<option value="${esc(n)}">${esc(n)}</option>`).join("");
 
   async function load() {
     const q = new URLSearchParams({ limit: PAGE_SIZE, offset: state.offset });
