@@ -21,9 +21,9 @@ mod info;
 mod merge;
 mod output;
 mod play;
-mod sim;
 mod report;
 mod serve;
+mod sim;
 mod textconv;
 mod timeline;
 
