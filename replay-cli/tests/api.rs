@@ -615,3 +615,78 @@ async fn indexed_pages_agree_with_a_scan() {
     let (_, end) = get(&r, "/api/recording/many.jsonl/events?offset=10000").await;
     assert_eq!(end["returned_events"], 0);
 }
+
+/// The what-if route of the session-recorder seed: without a handler it says how to register
+/// one; with one it runs it, saves the result next to the recording, and lists it.
+#[tokio::test]
+async fn whatif_replay_route_with_and_without_a_handler() {
+    use replay_events::EventFilter;
+    use replay_events::whatif::{Inputs, Outcomes, WhatIfHandler};
+
+    let f = fixture();
+    let plain = router(&f);
+    let (status, body) = post(&plain, &format!("/api/recording/{SEED}/replay"), "{}").await;
+    assert_error(status, &body, StatusCode::NOT_IMPLEMENTED, "Dashboard::new");
+    let (status, body) = post(&plain, "/api/recording/..%2Fsecret.json/replay", "{}").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = get(&plain, &format!("/api/recording/{SEED}/replays")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["count"], json!(0));
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Params {
+        every: u32,
+    }
+    async fn system(
+        params: Params,
+        mut inputs: Inputs,
+        outcomes: Outcomes,
+    ) -> replay_events::Result<()> {
+        let mut seen = 0;
+        while let Some(event) = inputs.next().await {
+            if event.event_name == "MarketDataReceived" {
+                seen += 1;
+                if seen % params.every == 0 {
+                    outcomes.emit_as("SignalRaised", &seen)?;
+                }
+            }
+        }
+        Ok(())
+    }
+    let handler = WhatIfHandler::new(
+        Params { every: 1000 },
+        |whatif| Ok(whatif.outcomes(EventFilter::names(["Signal*"])?)),
+        system,
+    );
+    let with = Dashboard::new(f.recordings(), f.sessions())
+        .whatif(handler)
+        .router();
+    let uri = format!("/api/recording/{SEED}/replay");
+    let (status, body) = post(
+        &with,
+        &uri,
+        r#"{"modified_parameters": {"every": 10}, "description": "one in ten"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["success"], json!(true), "{body}");
+    let (status, body) = post(&with, &uri, r#"{"modified_parameters": {"every": "ten"}}"#).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "modified_parameters",
+    );
+    let (status, body) = post(&with, &uri, r#"{"modified_parameters": [1]}"#).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "JSON object");
+    let (status, body) = get(&with, &format!("/api/recording/{SEED}/replays")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["count"], json!(1), "{body}");
+    assert_eq!(
+        body["replays"][0]["description"],
+        json!("one in ten"),
+        "{body}"
+    );
+    let (status, body) = post(&with, "/api/recording/missing.json/replay", "{}").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}

@@ -34,6 +34,7 @@ mod recordings;
 mod replay;
 mod sessions;
 mod state;
+mod whatif;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -47,6 +48,11 @@ pub use errors::{ApiError, ApiPath, ApiQuery, ApiResult, parse_body};
 pub use paths::resolve_in;
 pub use state::AppState;
 
+/// The what-if route of the session-recorder seed (see [`Dashboard::whatif`]).
+const WHATIF_REPLAY: &str = "/api/recording/{file}/replay";
+/// The what-if results of a recording.
+const WHATIF_LIST: &str = "/api/recording/{file}/replays";
+
 /// The largest request body accepted (bytes); larger bodies are a 413.
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
@@ -57,6 +63,7 @@ pub struct Dashboard {
     recordings: PathBuf,
     sessions: PathBuf,
     extra: Vec<Extra>,
+    whatif: Option<replay_events::whatif::WhatIfHandler>,
 }
 
 #[derive(Debug)]
@@ -84,7 +91,17 @@ impl Dashboard {
             recordings: recordings.into(),
             sessions: sessions.into(),
             extra: Vec::new(),
+            whatif: None,
         }
+    }
+
+    /// Registers the what-if handler that `POST /api/recording/{file}/replay` runs with the
+    /// request's `modified_parameters` (the session-recorder seed's route). Without one, that
+    /// route answers 501 and says how to register it: `replay serve` alone cannot run your
+    /// system.
+    pub fn whatif(mut self, handler: replay_events::whatif::WhatIfHandler) -> Dashboard {
+        self.whatif = Some(handler);
+        self
     }
 
     /// Adds a route: `method` and `path` (axum syntax, `{param}`) as the OpenAPI description
@@ -111,6 +128,35 @@ impl Dashboard {
         let mut spec = openapi::base_spec();
         for extra in &self.extra {
             openapi::add_operation(&mut spec, &extra.method, &extra.path, &extra.operation);
+        }
+        // A program may register its own what-if routes through `route`: those win.
+        let taken = |method: &str, path: &str| {
+            self.extra
+                .iter()
+                .any(|e| e.method == method && e.path == path)
+        };
+        let own_replay = taken("POST", WHATIF_REPLAY);
+        let own_list = taken("GET", WHATIF_LIST);
+        if !own_replay {
+            openapi::add_operation(
+                &mut spec,
+                "POST",
+                WHATIF_REPLAY,
+                &serde_json::json!({
+                    "summary": "Replay the recording's inputs through the registered what-if handler with changed parameters",
+                    "description": "Body: `{\"modified_parameters\": {…}, \"description\": \"…\"}`. Answers the seed's shape (`success`, `replay_id`, metrics against the original). 501 when no handler is registered (`replay serve` alone): embed the dashboard with `Dashboard::whatif`.",
+                }),
+            );
+        }
+        if !own_list {
+            openapi::add_operation(
+                &mut spec,
+                "GET",
+                WHATIF_LIST,
+                &serde_json::json!({
+                    "summary": "The what-if results saved next to the recording, oldest first",
+                }),
+            );
         }
         let state = AppState::new(self.recordings, self.sessions, spec);
         let mut routes = Routes {
@@ -144,6 +190,19 @@ impl Dashboard {
             .api("GET", "/api/replay/status", get(replay::status))
             .api("GET", "/api/replay/stream", get(replay::stream))
             .api("GET", "/api/sessions", get(sessions::list));
+        if !own_list {
+            routes.api("GET", WHATIF_LIST, get(whatif::list));
+        }
+        if !own_replay {
+            match self.whatif {
+                Some(handler) => routes.api(
+                    "POST",
+                    WHATIF_REPLAY,
+                    post(move |state, path, body| whatif::run(handler.clone(), state, path, body)),
+                ),
+                None => routes.api("POST", WHATIF_REPLAY, post(whatif::unregistered)),
+            };
+        }
         // One wildcard serves a cassette (`/api/session/a/b.yaml`) and its diff
         // (`/api/session/a/b.yaml/diff`): a wildcard must end a route.
         routes.router = routes
