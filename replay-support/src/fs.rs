@@ -31,31 +31,7 @@ pub fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
 ) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    remove_stale_temp_files(dir);
-    let prefix = temp_prefix();
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let tmp = builder.tempfile_in(dir)?;
-    if let Ok(existing) = std::fs::metadata(path) {
-        std::fs::set_permissions(tmp.path(), existing.permissions())?;
-    }
-    let (file, tmp_path) = tmp.into_parts();
-    let mut out = BufWriter::with_capacity(1 << 16, file);
-    write(&mut out)?;
-    let file = out.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    tmp_path.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    persist(path, write, Replace::Yes)
 }
 
 /// `.replay-<pid>-`: the temp files of this process, told apart from those of others.
@@ -109,6 +85,24 @@ pub fn write_atomic_new(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
 ) -> io::Result<()> {
+    persist(path, write, Replace::No)
+}
+
+/// Whether [`persist`] may replace an existing file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Replace {
+    Yes,
+    No,
+}
+
+/// The one atomic write: temp file in the same directory (stale ones of dead writers
+/// removed first), filled by `write`, synced, then renamed over `path` (or, with
+/// [`Replace::No`], linked only where nothing exists yet).
+fn persist(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+    replace: Replace,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -124,12 +118,20 @@ pub fn write_atomic_new(
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     let tmp = builder.tempfile_in(dir)?;
+    if replace == Replace::Yes
+        && let Ok(existing) = std::fs::metadata(path)
+    {
+        std::fs::set_permissions(tmp.path(), existing.permissions())?;
+    }
     let (file, tmp_path) = tmp.into_parts();
     let mut out = BufWriter::with_capacity(1 << 16, file);
     write(&mut out)?;
     let file = out.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
-    tmp_path.persist_noclobber(path).map_err(|e| e.error)?;
+    match replace {
+        Replace::Yes => tmp_path.persist(path).map_err(|e| e.error)?,
+        Replace::No => tmp_path.persist_noclobber(path).map_err(|e| e.error)?,
+    }
     Ok(())
 }
 
