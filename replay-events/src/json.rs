@@ -126,6 +126,18 @@ fn render_event_indented(event: &RecordedEvent, out: &mut String) {
 mod tests {
     use super::*;
 
+    /// Found by the `events_json` fuzz target: without serde_json's `float_roundtrip`, an
+    /// offset written back and read again changed in its last digit.
+    #[test]
+    fn offsets_survive_reading_and_writing_exactly() {
+        let text = r#"{"session_name": "s", "start_time": "t", "duration_ms": 1520.5, "total_events": 1, "events": [{"timestamp_offset_ms": 2.333333333333343e+45, "event_name": "E", "event_data": {}, "source": "x"}]}"#;
+        let path = std::path::Path::new("s.json");
+        let once = render_json(&parse_json(path, text).unwrap());
+        let twice = render_json(&parse_json(path, &once).unwrap());
+        assert_eq!(once, twice);
+        assert!(once.contains("2.333333333333343e+45"), "{once}");
+    }
+
     const PYTHON_WRITTEN: &str = r#"{
   "session_name": "bull_run_2025",
   "start_time": "2025-10-17T10:00:00Z",
