@@ -104,7 +104,7 @@ fn textconv_prints_one_line_per_interaction() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// The recipe of README.md ("`git diff` on cassettes (a textconv driver)"):
+/// The recipe of docs/guide.md ("`git diff` on cassettes (a textconv driver)"):
 /// `.gitattributes` + `diff.replay.textconv`.
 #[test]
 fn git_diff_through_the_textconv_driver_is_semantic() {

@@ -147,7 +147,7 @@ impl BenchConfig {
                     source: io::Error::new(
                         io::ErrorKind::NotFound,
                         "no such file: recording needs a bench config naming the instruments \
-                         (see the README's \"Bench config\"); set `REPLAY_BENCH` or `bench = \"…\"` to use another file",
+                         (see \"Bench config\" in docs/guide.md); set `REPLAY_BENCH` or `bench = \"…\"` to use another file",
                     ),
                 }
             } else {

@@ -94,6 +94,11 @@ pub use replay_macros::recorded_test;
 
 pub use harness::BenchExt;
 
+// The README's code blocks compile as doctests: what a new user pastes must build.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// What a test file imports: `use replay_harness::prelude::*;` brings the attribute,
 /// [`Bench`], [`BenchExt`] (for `bench.snapshot(…)`) and the boxed [`Result`](crate::Result).
 pub mod prelude {

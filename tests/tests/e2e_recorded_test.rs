@@ -1,5 +1,5 @@
 //! End to end: `#[recorded_test]` in a scratch crate, driven by `cargo test` subprocesses
-//! against the simulated bench, proving each rule of the contract (README.md, section
+//! against the simulated bench, proving each rule of the contract (docs/guide.md, section
 //! "`#[recorded_test]`"): record, replay offline, a changed command, an unused interaction,
 //! a missing cassette in and out of CI, `RECORD=missing`, a bad `RECORD`, a failed or panicking recording that
 //! leaves the cassette untouched, the re-record summary, `REPLAY_BENCH`, `--lib` commands.

@@ -1,6 +1,6 @@
 //! A suite written the way a user writes one: `#[recorded_test]` functions that talk to the
 //! bench of `tests/bench.yaml` (served by the simulator: `cargo run -p replay-tests --bin
-//! sim-bench`, see README.md, section "`#[recorded_test]`").
+//! sim-bench`, see docs/guide.md, section "`#[recorded_test]`").
 //!
 //! `cargo test` replays them from `sessions/replay-tests/recorded_bench/` (the workspace's
 //! `.config/replay.toml` points at the shared `sessions/`); `RECORD=1 cargo test --test
