@@ -203,3 +203,223 @@ fn validation_of_a_cassette_uses_the_semantic_diff() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("give the original of the same kind"));
 }
+
+/// A threshold alarm: `AlarmRaised` with the excess whenever a reading is above the threshold.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Alarm {
+    threshold: f64,
+}
+
+async fn alarm(
+    params: Alarm,
+    mut inputs: replay_events::whatif::Inputs,
+    outcomes: replay_events::whatif::Outcomes,
+) -> replay_events::Result<()> {
+    while let Some(event) = inputs.next().await {
+        let data = event.data_value().expect("readings are JSON");
+        let celsius = data["celsius"].as_f64().unwrap_or(0.0);
+        if celsius > params.threshold {
+            let excess = celsius - params.threshold;
+            outcomes.emit_as(
+                "AlarmRaised",
+                &serde_json::json!({ "celsius": celsius, "excess": excess }),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Eight readings and the alarms raised live with threshold 30: at 31 °C (excess 1) and
+/// 33 °C (excess 3).
+fn alarm_recording(path: &Path) {
+    use replay_events::{RecordedEvent, Recording};
+    use serde_json::value::RawValue;
+    let raw = |s: String| RawValue::from_string(s).unwrap();
+    let mut r = Recording::new("lab", "2025-10-17T10:00:00.000000+00:00");
+    r.duration_ms = 800u64.into();
+    for (i, c) in [20.0, 26.0, 31.0, 29.0, 24.0, 27.0, 33.0, 22.0]
+        .into_iter()
+        .enumerate()
+    {
+        let t = i as u64 * 100;
+        let data = raw(format!(r#"{{"celsius":{c:?}}}"#));
+        r.events
+            .push(RecordedEvent::new(t, "Reading", data, "Probe"));
+        if c > 30.0 {
+            let data = raw(format!(r#"{{"celsius":{c:?},"excess":{:?}}}"#, c - 30.0));
+            r.events
+                .push(RecordedEvent::new(t, "AlarmRaised", data, "Alarm"));
+        }
+    }
+    r.save(path).unwrap();
+}
+
+/// Two what-if results made with the real API (the recorded threshold, then a lower one with
+/// a hostile description), and one corrupt result file after them.
+fn recording_with_whatif_results(dir: &Path) -> std::path::PathBuf {
+    use replay_events::EventFilter;
+    use replay_events::whatif::{Metric, Save, WhatIf, results_dir};
+    let path = dir.join("lab.json");
+    alarm_recording(&path);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let whatif = || {
+        WhatIf::open(&path)
+            .unwrap()
+            .outcomes(EventFilter::names(["Alarm*"]).unwrap())
+            .metric(Metric::sum("excess", "AlarmRaised", "excess").unwrap())
+            .save(Save::ResultsAndOutcomes)
+    };
+    runtime.block_on(async {
+        let same = whatif()
+            .description("as recorded")
+            .run(Alarm { threshold: 30.0 }, alarm)
+            .await
+            .unwrap();
+        assert!(same.is_unchanged());
+        whatif()
+            .description("lower <script>alert(1)</script> | threshold")
+            .run(Alarm { threshold: 25.0 }, alarm)
+            .await
+            .unwrap();
+    });
+    std::fs::write(
+        results_dir(&path).join("zz_corrupt.result.json"),
+        "{not json",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn reports_list_the_whatif_replays_of_a_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = recording_with_whatif_results(dir.path());
+    let listed = replay_events::whatif::list_results(&path);
+    assert!(listed.is_err(), "the corrupt file is there");
+    let scanned = replay_events::whatif::scan_results(&path).unwrap();
+    let ids: Vec<String> = scanned[..2]
+        .iter()
+        .map(|(_, r)| r.as_ref().unwrap().replay_id.clone())
+        .collect();
+    let outcomes: Vec<String> = scanned[..2]
+        .iter()
+        .map(|(f, r)| {
+            let r = r.as_ref().unwrap();
+            r.outcomes_path(f).unwrap().display().to_string()
+        })
+        .collect();
+
+    let out = replay(&["report", path.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "a corrupt result never fails the report: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = stdout(&out);
+    let section = &md[md
+        .find("\n## What-if replays\n")
+        .unwrap_or_else(|| panic!("{md}"))..];
+    assert!(
+        section.contains(&format!(
+            "3 what-if replays of this recording in `{}`, oldest first; 1 unreadable.",
+            replay_events::whatif::results_dir(&path).display()
+        )),
+        "{section}"
+    );
+    // Oldest first: the recorded threshold, then the lower one, then the corrupt file.
+    let first = section.find(&format!("### `{}`: as recorded", ids[0]));
+    let second = section.find(&format!(
+        "### `{}`: lower &lt;script&gt;alert(1)&lt;/script&gt; \\| threshold",
+        ids[1]
+    ));
+    let corrupt = section.find("**Unreadable result** `");
+    assert!(
+        first.is_some() && second.is_some() && corrupt.is_some(),
+        "{section}"
+    );
+    assert!(first < second && second < corrupt, "{section}");
+    let (one, two) = section.split_at(second.unwrap());
+    assert!(
+        one.contains("- parameters: `{\"threshold\":30.0}`"),
+        "{one}"
+    );
+    assert!(
+        one.contains("- status: ran to the end, 2 outcome events; outcomes unchanged"),
+        "{one}"
+    );
+    assert!(one.contains("| `#AlarmRaised` | 2 | 2 | 0 |"), "{one}");
+    assert!(one.contains("| `excess` | 4 | 4 | 0 |"), "{one}");
+    assert!(
+        one.contains(&format!("- outcome recording: `{}`", outcomes[0])),
+        "{one}"
+    );
+    // Threshold 25: alarms at 26, 31, 29, 27, 33 °C; excess 1 + 6 + 4 + 2 + 8 = 21.
+    assert!(
+        two.contains("- parameters: `{\"threshold\":25.0}`"),
+        "{two}"
+    );
+    assert!(two.contains("outcomes changed"), "{two}");
+    assert!(two.contains("| `#AlarmRaised` | 2 | 5 | +3 |"), "{two}");
+    assert!(two.contains("| `excess` | 4 | 21 | +17 |"), "{two}");
+    assert!(
+        two.contains(&format!("- outcome recording: `{}`", outcomes[1])),
+        "{two}"
+    );
+    let line = two.lines().find(|l| l.contains("Unreadable")).unwrap();
+    assert!(
+        line.contains("zz_corrupt.result.json`: line 1, column 2:"),
+        "{line}"
+    );
+    assert!(line.contains("run the what-if again"), "{line}");
+
+    let out = replay(&["report", path.to_str().unwrap(), "--format", "html"]);
+    assert!(out.status.success());
+    let html = stdout(&out);
+    let section = &html[html.find("<h2>What-if replays</h2>").expect(&html)..];
+    assert!(
+        !html.contains("<script>alert"),
+        "the description is escaped"
+    );
+    assert!(
+        section.contains("lower &lt;script&gt;alert(1)&lt;/script&gt; | threshold"),
+        "{section}"
+    );
+    let first = section.find(&ids[0]).unwrap();
+    let second = section.find(&ids[1]).unwrap();
+    let corrupt = section.find("<strong>Unreadable result</strong>").unwrap();
+    assert!(first < second && second < corrupt, "{section}");
+    assert!(
+        section.contains(
+            "<tr><td><code>#AlarmRaised</code></td><td class=\"num\">2</td><td class=\"num\">5</td><td class=\"num\">+3</td></tr>"
+        ),
+        "{section}"
+    );
+    assert!(
+        section.contains(
+            "<tr><td><code>excess</code></td><td class=\"num\">4</td><td class=\"num\">21</td><td class=\"num\">+17</td></tr>"
+        ),
+        "{section}"
+    );
+    assert!(
+        section.contains("<code>{&quot;threshold&quot;:25.0}</code>"),
+        "{section}"
+    );
+    assert!(
+        section.contains("zz_corrupt.result.json</code>: line 1, column 2:"),
+        "{section}"
+    );
+}
+
+#[test]
+fn reports_of_a_recording_without_whatif_results_have_no_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lab.json");
+    alarm_recording(&path);
+    for format in ["md", "html"] {
+        let out = replay(&["report", path.to_str().unwrap(), "--format", format]);
+        assert!(out.status.success());
+        let text = stdout(&out);
+        assert!(text.contains("AlarmRaised"), "{text}");
+        assert!(!text.contains("What-if"), "{text}");
+    }
+}

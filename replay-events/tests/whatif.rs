@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use replay_events::whatif::{
     Best, Grid, Inputs, Metric, Outcomes, ResultStatus, Save, SweepOptions, Timing, WhatIf,
-    WhatIfHandler, WhatIfResult, list_results, results_dir,
+    WhatIfHandler, WhatIfResult, list_results, results_dir, scan_results,
 };
 use replay_events::{Error, EventFilter, RecordedEvent, Recording};
 use serde::{Deserialize, Serialize};
@@ -487,6 +487,14 @@ async fn results_files_round_trip_and_list_as_the_replays_of_the_recording() {
     )
     .unwrap();
     let err = list_results(&path).unwrap_err().to_string();
+    assert!(err.contains("bad.result.json"), "{err}");
+    // Scanned one by one, the good results stay readable and the bad one is an error in place.
+    let scanned = scan_results(&path).unwrap();
+    assert_eq!(scanned.len(), 3);
+    assert_eq!(scanned[0].1.as_ref().unwrap(), ok);
+    assert_eq!(scanned[1].1.as_ref().unwrap(), failed);
+    assert!(scanned[2].0.ends_with("bad.result.json"));
+    let err = scanned[2].1.as_ref().unwrap_err().to_string();
     assert!(err.contains("bad.result.json"), "{err}");
 }
 

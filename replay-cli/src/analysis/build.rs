@@ -7,6 +7,7 @@ use replay_core::diff::{Change, DiffOptions, Presence, SessionDiff, parse_scpi_n
 use replay_core::session::{InteractionKind, Session, read_session};
 use replay_events::{FileKind, Format, Recording, compare, sniff};
 
+use super::whatif::whatif_section;
 use super::{CountTable, Report, Timeline, TimingStats, Tolerances, Validation};
 
 /// Time bins of the timeline.
@@ -193,6 +194,7 @@ pub fn report_recording(
         timeline,
         measurements: Vec::new(),
         validation,
+        whatif: whatif_section(path),
     }
 }
 
@@ -375,6 +377,7 @@ pub fn report_cassette(
         timeline,
         measurements,
         validation,
+        whatif: None,
     }
 }
 

@@ -1,16 +1,19 @@
 //! `replay report`: the analysis of a cassette or an event recording — totals, duration,
 //! per-type and per-name counts, error rate, timing statistics, plots — and, given the
-//! original, the validation of a replay against it. Rendered as Markdown (fit for a GitHub
-//! step summary) or as self-contained HTML with SVG plots.
+//! original, the validation of a replay against it; for a recording, the what-if replays
+//! saved next to it. Rendered as Markdown (fit for a GitHub step summary) or as
+//! self-contained HTML with SVG plots.
 
 mod build;
 mod render;
 pub mod svg;
+mod whatif;
 
 use std::path::PathBuf;
 
 pub use build::{ReportError, report_cassette, report_file, report_recording};
 pub use render::{render_html, render_markdown};
+pub use whatif::{WhatIfEntry, WhatIfSection, whatif_section};
 
 /// How a replay is validated against its original.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +56,8 @@ pub struct Report {
     pub measurements: Vec<(String, Vec<(f64, f64)>)>,
     /// The validation against the original, when one was given.
     pub validation: Option<Validation>,
+    /// Recordings: the what-if results saved next to the recording, if any.
+    pub whatif: Option<WhatIfSection>,
 }
 
 /// One table of counts.

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::svg::{bar_chart, line_chart, number, sparkline, stacked_histogram};
-use super::{Report, html_escape};
+use super::{Report, html_escape, whatif};
 
 /// Markdown, fit for a GitHub step summary (`$GITHUB_STEP_SUMMARY`): tables, and the
 /// timeline as a sparkline (a summary cannot embed images).
@@ -110,11 +110,14 @@ pub fn render_markdown(report: &Report) -> String {
             let _ = writeln!(out, "\n```text\n{}\n```", detail.trim_end());
         }
     }
+    if let Some(section) = &report.whatif {
+        whatif::markdown(&mut out, section);
+    }
     out
 }
 
 /// Text safe in a Markdown table cell: `|` escaped, newlines as spaces.
-fn md_cell(text: &str) -> String {
+pub(super) fn md_cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
@@ -237,11 +240,14 @@ pub fn render_html(report: &Report) -> String {
         }
         out.push('\n');
     }
+    if let Some(section) = &report.whatif {
+        whatif::html(&mut out, section);
+    }
     out.push_str("<footer>made by <code>replay report</code></footer></body></html>\n");
     out
 }
 
 const STYLE: &str = "body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#222}\
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}\
-td:last-child{text-align:right}.pass{color:#0a6b2e}.fail{color:#b00020}.errors li{color:#b00020}\
+td:last-child,td.num{text-align:right}.pass{color:#0a6b2e}.fail{color:#b00020}.errors li{color:#b00020}\
 pre{background:#f6f6f6;padding:.5rem;overflow:auto}figure{margin:.5rem 0}footer{margin-top:2rem;color:#777;font-size:.8rem}";

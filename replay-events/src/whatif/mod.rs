@@ -10,6 +10,6 @@ mod sweep;
 
 pub use handler::WhatIfHandler;
 pub use metrics::{Metric, MetricComparison, format_metric, render_metrics};
-pub use results::{ResultStatus, WhatIfResult, list_results, results_dir};
+pub use results::{ResultStatus, WhatIfResult, list_results, results_dir, scan_results};
 pub use run::{Inputs, Outcomes, Save, SystemOutput, Timing, WhatIf, WhatIfRun};
 pub use sweep::{Best, Grid, RunFailure, Sweep, SweepOptions, SweepRow};

@@ -215,8 +215,20 @@ pub fn results_dir(recording: &Path) -> PathBuf {
 }
 
 /// The result documents of `recording`'s what-if runs ("the replays of this recording"),
-/// oldest first; empty when there are none.
+/// oldest first; empty when there are none. One unreadable result file fails the whole
+/// list: [`scan_results`] reads each file on its own.
 pub fn list_results(recording: &Path) -> Result<Vec<(PathBuf, WhatIfResult)>> {
+    scan_results(recording)?
+        .into_iter()
+        .map(|(p, r)| r.map(|r| (p, r)))
+        .collect()
+}
+
+/// Every result file of `recording`'s what-if runs, oldest first, each read on its own: a
+/// corrupt or unreadable file is an `Err` in its place, so a report or a page can show the
+/// others and say which file is wrong. `Err` overall only when the results directory exists
+/// but cannot be listed.
+pub fn scan_results(recording: &Path) -> Result<Vec<(PathBuf, Result<WhatIfResult>)>> {
     let dir = results_dir(recording);
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
@@ -238,10 +250,13 @@ pub fn list_results(recording: &Path) -> Result<Vec<(PathBuf, WhatIfResult)>> {
         })
         .collect();
     files.sort();
-    files
+    Ok(files
         .into_iter()
-        .map(|p| WhatIfResult::load(&p).map(|r| (p, r)))
-        .collect()
+        .map(|p| {
+            let result = WhatIfResult::load(&p);
+            (p, result)
+        })
+        .collect())
 }
 
 /// The stamp shared by the runs of one sweep.
