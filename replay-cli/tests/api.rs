@@ -632,6 +632,8 @@ async fn whatif_replay_route_with_and_without_a_handler() {
     let (status, body) = get(&plain, &format!("/api/recording/{SEED}/replays")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["count"], json!(0));
+    assert_eq!(body["whatif_handler"], json!(false), "{body}");
+    assert_eq!(body["unreadable"], json!([]), "{body}");
 
     #[derive(serde::Serialize, serde::Deserialize)]
     struct Params {
@@ -687,6 +689,29 @@ async fn whatif_replay_route_with_and_without_a_handler() {
         json!("one in ten"),
         "{body}"
     );
+    assert_eq!(body["whatif_handler"], json!(true), "{body}");
+    let replay = &body["replays"][0];
+    let id = replay["replay_id"].as_str().unwrap();
+    assert_eq!(replay["result_file"], json!(format!("{id}.result.json")));
+    // 40 market data events, one signal in ten: 4 signals, none recorded.
+    assert_eq!(
+        replay["metrics_formatted"],
+        json!([{"name": "#SignalRaised", "original": "0", "replayed": "4", "change": "+4"}]),
+        "{body}"
+    );
+    // A corrupt result file is listed as unreadable; the others still are.
+    let dir = replay_events::whatif::results_dir(&f.recordings().join(SEED));
+    std::fs::write(dir.join("zz.result.json"), "[").unwrap();
+    let (status, body) = get(&with, &format!("/api/recording/{SEED}/replays")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["count"], json!(1), "{body}");
+    assert_eq!(
+        body["unreadable"][0]["file"],
+        json!("zz.result.json"),
+        "{body}"
+    );
+    let reason = body["unreadable"][0]["error"].as_str().unwrap();
+    assert!(reason.starts_with("line 1, column 1:"), "{reason}");
     let (status, body) = post(&with, "/api/recording/missing.json/replay", "{}").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }

@@ -1,7 +1,9 @@
 //! End-to-end: the `replay serve` binary driven in headless Chromium through chromedriver
 //! (fantoccini). Open the list, open a recording, filter by name, select events and save
 //! them (then read the file on disk), replay at 10x and see events arrive, pause; open a
-//! cassette and its diff against git HEAD. Screenshots of each page go to
+//! cassette and its diff against git HEAD; the what-if replays of a recording (listed, a
+//! hostile description shown as text, the empty state) and, on a server embedding the
+//! dashboard with a what-if handler, the form that runs one. Screenshots of each page go to
 //! `$CARGO_TARGET_TMPDIR/dashboard-screenshots/`.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`. Without them the test says so and
@@ -175,6 +177,7 @@ async fn run(browser: &Path, driver: &Path) {
         .expect("chromedriver starts a headless chromium session");
 
     steps(&client, &url, &f, &shots).await;
+    whatif_steps(&client, &url, &f, &shots).await;
     let _ = client.close().await;
     drop(_driver);
     stop_cleanly(server, stdout);
@@ -354,6 +357,196 @@ async fn steps(client: &Client, url: &str, f: &support::Fixture, shots: &Path) {
     assert!(count(client, "#diff-text span.del").await >= 1);
     assert!(count(client, "#diff-text span.add").await >= 1);
     shot(client, shots, "06-session-diff.png").await;
+}
+
+/// The test's what-if system: one `SignalRaised` every `every` market data events.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Every {
+    every: u32,
+}
+
+fn signal_handler() -> replay_events::whatif::WhatIfHandler {
+    use replay_events::EventFilter;
+    use replay_events::whatif::{Inputs, Outcomes, WhatIfHandler};
+    async fn system(
+        params: Every,
+        mut inputs: Inputs,
+        outcomes: Outcomes,
+    ) -> replay_events::Result<()> {
+        let mut seen = 0;
+        while let Some(event) = inputs.next().await {
+            if event.event_name == "MarketDataReceived" {
+                seen += 1;
+                if seen % params.every == 0 {
+                    outcomes.emit_as("SignalRaised", &seen)?;
+                }
+            }
+        }
+        Ok(())
+    }
+    WhatIfHandler::new(
+        Every { every: 1000 },
+        |whatif| Ok(whatif.outcomes(EventFilter::names(["Signal*"])?)),
+        system,
+    )
+}
+
+const HOSTILE: &str = "<script>document.title='pwned'</script><b>bold</b> & co";
+
+async fn whatif_steps(client: &Client, url: &str, f: &support::Fixture, shots: &Path) {
+    // 6. A saved what-if result (made with the real API) is listed under `replay serve`,
+    // its hostile description as text; no form without a handler.
+    let seed = f.recordings().join(SEED);
+    let first = signal_handler()
+        .replay(
+            &seed,
+            serde_json::json!({ "every": 20 }),
+            Some(HOSTILE.to_owned()),
+        )
+        .await
+        .unwrap();
+    client
+        .goto(&format!("{url}/recording/{SEED}"))
+        .await
+        .unwrap();
+    ready(client).await;
+    assert_eq!(count(client, "#whatif > tbody > tr").await, 1);
+    let row = format!("#whatif tr[data-replay-id='{}']", first.replay_id);
+    let description = wait_text(client, &format!("{row} .description"), |t| !t.is_empty()).await;
+    assert_eq!(description, HOSTILE.replace("  ", " "));
+    assert_eq!(
+        count(client, "#whatif script, #whatif .description b").await,
+        0
+    );
+    assert_ne!(client.title().await.unwrap(), "pwned");
+    let params = wait_text(client, &format!("{row} code.params"), |t| !t.is_empty()).await;
+    assert_eq!(params, r#"{"every":20}"#);
+    // 40 market data events, one signal in twenty: 2 signals where none were recorded.
+    let metrics = wait_text(client, &format!("{row} table.metrics tbody"), |t| {
+        !t.is_empty()
+    })
+    .await;
+    assert_eq!(
+        metrics.split_whitespace().collect::<Vec<_>>(),
+        ["#SignalRaised", "0", "2", "+2"]
+    );
+    let displayed = |css: &'static str| async move {
+        client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    };
+    assert!(
+        !displayed("#whatif-form").await,
+        "no form without a handler"
+    );
+    assert!(displayed("#whatif-no-handler").await);
+    assert!(!displayed("#whatif-empty").await);
+    shot(client, shots, "07-whatif-listed.png").await;
+
+    // The empty state says how to make one.
+    client
+        .goto(&format!("{url}/recording/lines.jsonl"))
+        .await
+        .unwrap();
+    ready(client).await;
+    assert!(displayed("#whatif-empty").await);
+    let empty = wait_text(client, "#whatif-empty", |t| !t.is_empty()).await;
+    assert!(
+        empty.contains("cargo run -p replay-events --example whatif_threshold"),
+        "{empty}"
+    );
+    assert!(
+        empty.contains("POST /api/recording/lines.jsonl/replay"),
+        "{empty}"
+    );
+    assert_eq!(count(client, "#whatif > tbody > tr").await, 0);
+
+    // 7. A program embedding the dashboard with a handler: the form runs a what-if and the
+    // new row appears without a reload; a refused request shows the API's error.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let embedded = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(
+        replay_cli::dashboard::Dashboard::new(f.recordings(), f.sessions())
+            .whatif(signal_handler())
+            .serve(listener, std::future::pending()),
+    );
+    client
+        .goto(&format!("{embedded}/recording/{SEED}"))
+        .await
+        .unwrap();
+    ready(client).await;
+    assert!(displayed("#whatif-form").await);
+    assert!(!displayed("#whatif-no-handler").await);
+    // Marks the page: a reload would drop the mark.
+    client
+        .execute("document.body.dataset.mark = 'kept'; return null;", vec![])
+        .await
+        .unwrap();
+    let params = client.find(Locator::Css("#whatif-params")).await.unwrap();
+    params.clear().await.unwrap();
+    params.send_keys(r#"{"every": 10}"#).await.unwrap();
+    let note = client
+        .find(Locator::Css("#whatif-description"))
+        .await
+        .unwrap();
+    note.send_keys("one in ten").await.unwrap();
+    let run = client.find(Locator::Css("#whatif-run")).await.unwrap();
+    run.click().await.unwrap();
+    let saved = wait_text(client, "#whatif-result", |t| t.starts_with("saved replay ")).await;
+    let id = saved.trim_start_matches("saved replay ").to_owned();
+    let row = format!("#whatif tr[data-replay-id='{id}']");
+    let metrics = wait_text(client, &format!("{row} table.metrics tbody"), |t| {
+        !t.is_empty()
+    })
+    .await;
+    assert_eq!(
+        metrics.split_whitespace().collect::<Vec<_>>(),
+        ["#SignalRaised", "0", "4", "+4"]
+    );
+    assert_eq!(count(client, "#whatif > tbody > tr").await, 2);
+    let last = wait_text(
+        client,
+        "#whatif > tbody > tr:last-child .description",
+        |t| !t.is_empty(),
+    )
+    .await;
+    assert_eq!(last, "one in ten", "the new result is last (oldest first)");
+    assert!(
+        client
+            .find(Locator::Css("body[data-mark='kept']"))
+            .await
+            .is_ok(),
+        "the row appeared without a reload"
+    );
+    let listed = replay_events::whatif::list_results(&seed).unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[1].1.parameters, serde_json::json!({ "every": 10 }));
+    shot(client, shots, "08-whatif-run.png").await;
+    // Parameters the system's type refuses: the API's 400 message, no new row.
+    params.clear().await.unwrap();
+    params.send_keys(r#"{"every": "ten"}"#).await.unwrap();
+    run.click().await.unwrap();
+    let error = wait_text(client, "#whatif-result.err", |t| !t.is_empty()).await;
+    assert!(error.contains("modified_parameters"), "{error}");
+    assert!(error.contains("invalid type"), "{error}");
+    // Not JSON at all: said before anything is sent.
+    params.clear().await.unwrap();
+    params.send_keys("{every").await.unwrap();
+    run.click().await.unwrap();
+    let error = wait_text(client, "#whatif-result.err", |t| t.contains("not JSON")).await;
+    assert!(
+        error.starts_with("the modified parameters are not JSON"),
+        "{error}"
+    );
+    assert_eq!(count(client, "#whatif > tbody > tr").await, 2);
+    assert_eq!(replay_events::whatif::list_results(&seed).unwrap().len(), 2);
+    // The test's server: stopped with the test (the page's replay event stream stays open,
+    // so a graceful shutdown would wait for it).
+    server.abort();
 }
 
 /// Ctrl-C (SIGINT) stops the server cleanly: exit status 0 and `stopped`.

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 pub use build::{ReportError, report_cassette, report_file, report_recording};
 pub use render::{render_html, render_markdown};
-pub use whatif::{WhatIfEntry, WhatIfSection, whatif_section};
+pub use whatif::{WhatIfEntry, WhatIfSection, error_line, metric_cells, whatif_section};
 
 /// How a replay is validated against its original.
 #[derive(Clone, Debug, PartialEq)]

@@ -55,21 +55,21 @@ pub fn whatif_section(recording: &Path) -> Option<WhatIfSection> {
                 },
                 Err(e) => WhatIfEntry::Unreadable {
                     file,
-                    reason: one_line(&e),
+                    reason: error_line(&e),
                 },
             })
             .collect(),
         Err(e) => vec![WhatIfEntry::Unreadable {
             file: dir.clone(),
-            reason: one_line(&e),
+            reason: error_line(&e),
         }],
     };
     (!entries.is_empty()).then_some(WhatIfSection { dir, entries })
 }
 
-/// An error as one line: a malformed file's position, message and hint (its path is shown
-/// beside it), or the message and its causes.
-fn one_line(error: &replay_events::Error) -> String {
+/// A what-if result file's error as one line: a malformed file's position, message and
+/// hint (its path is shown beside it), or the message and its causes.
+pub fn error_line(error: &replay_events::Error) -> String {
     if let replay_events::Error::Malformed(m) = error {
         let mut line = format!("line {}, column {}: {}", m.line, m.column, m.message);
         if !m.hint.is_empty() {
@@ -113,8 +113,8 @@ fn parameters(result: &WhatIfResult) -> String {
     serde_json::to_string(&result.parameters).unwrap_or_else(|_| "null".to_owned())
 }
 
-/// A metric's row: name, original, replayed, change.
-fn cells(m: &MetricComparison) -> [String; 4] {
+/// A metric's row as reports and the dashboard show it: name, original, replayed, change.
+pub fn metric_cells(m: &MetricComparison) -> [String; 4] {
     [
         m.name.clone(),
         format_metric(m.original, false),
@@ -196,7 +196,7 @@ pub(super) fn markdown(out: &mut String, section: &WhatIfSection) {
                         "\n| metric | original | replayed | change |\n|---|---:|---:|---:|\n",
                     );
                     for m in &result.metrics {
-                        let [name, original, replayed, change] = cells(m);
+                        let [name, original, replayed, change] = metric_cells(m);
                         let _ = writeln!(
                             out,
                             "| {} | {original} | {replayed} | {change} |",
@@ -261,7 +261,7 @@ pub(super) fn html(out: &mut String, section: &WhatIfSection) {
                 if !result.metrics.is_empty() {
                     out.push_str("<table class=\"metrics\"><tr><th>metric</th><th>original</th><th>replayed</th><th>change</th></tr>");
                     for m in &result.metrics {
-                        let [name, original, replayed, change] = cells(m);
+                        let [name, original, replayed, change] = metric_cells(m);
                         let _ = write!(
                             out,
                             "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",

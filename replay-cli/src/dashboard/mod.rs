@@ -155,10 +155,12 @@ impl Dashboard {
                 WHATIF_LIST,
                 &serde_json::json!({
                     "summary": "The what-if results saved next to the recording, oldest first",
+                    "description": "Answers `{\"success\", \"count\", \"replays\": [result…], \"unreadable\": [{\"file\", \"error\"}], \"whatif_handler\"}`: each result document with its `result_file` name and `metrics_formatted` (`name`, `original`, `replayed`, `change` as `replay report` prints them); a result file that cannot be read is listed under `unreadable` instead of failing the list; `whatif_handler` says whether `POST …/replay` runs a what-if on this server.",
                 }),
             );
         }
-        let state = AppState::new(self.recordings, self.sessions, spec);
+        let whatif_handler = own_replay || self.whatif.is_some();
+        let state = AppState::new(self.recordings, self.sessions, spec, whatif_handler);
         let mut routes = Routes {
             router: Router::new(),
             entries: Vec::new(),

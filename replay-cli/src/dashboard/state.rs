@@ -25,6 +25,7 @@ struct Inner {
     recordings: PathBuf,
     sessions: PathBuf,
     spec: serde_json::Value,
+    whatif_handler: bool,
     record: Mutex<Option<EventRecorder>>,
     replays: Replays,
     cache: Mutex<HashMap<(PathBuf, String), Cached>>,
@@ -45,12 +46,18 @@ impl std::fmt::Debug for Cached {
 }
 
 impl AppState {
-    pub(crate) fn new(recordings: PathBuf, sessions: PathBuf, spec: serde_json::Value) -> AppState {
+    pub(crate) fn new(
+        recordings: PathBuf,
+        sessions: PathBuf,
+        spec: serde_json::Value,
+        whatif_handler: bool,
+    ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 recordings,
                 sessions,
                 spec,
+                whatif_handler,
                 record: Mutex::new(None),
                 replays: Replays::new(),
                 cache: Mutex::new(HashMap::new()),
@@ -78,6 +85,12 @@ impl AppState {
     /// refused like [`AppState::recording_path`].
     pub fn session_path(&self, path: &str) -> ApiResult<PathBuf> {
         resolve_in(&self.inner.sessions, path, true, "session")
+    }
+
+    /// Whether `POST /api/recording/{file}/replay` runs a what-if (a handler registered with
+    /// [`Dashboard::whatif`](super::Dashboard::whatif) or a program's own route).
+    pub fn whatif_handler(&self) -> bool {
+        self.inner.whatif_handler
     }
 
     pub(crate) fn spec(&self) -> &serde_json::Value {

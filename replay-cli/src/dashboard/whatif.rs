@@ -6,11 +6,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
-use replay_events::whatif::{WhatIfHandler, list_results};
+use replay_events::whatif::{WhatIfHandler, scan_results};
 use serde::Deserialize;
 
 use super::errors::{ApiError, ApiPath, ApiResult, parse_body};
 use super::state::AppState;
+use crate::analysis::{error_line, metric_cells};
 
 /// How to register a handler, for the 501 a dashboard without one answers.
 pub(crate) const HOW_TO_REGISTER: &str = "no what-if handler is registered with this server: \
@@ -66,23 +67,59 @@ pub(crate) async fn unregistered(
 }
 
 /// `GET /api/recording/{file}/replays`: the what-if results saved next to the recording,
-/// oldest first.
+/// oldest first, each with its metrics formatted as `replay report` prints them; result files
+/// that cannot be read under `unreadable` (file and reason); whether this server runs
+/// what-ifs (`whatif_handler`).
 pub(crate) async fn list(
     State(state): State<AppState>,
     ApiPath(file): ApiPath<String>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
     let path = state.recording_path(&file)?;
-    let results = tokio::task::spawn_blocking(move || list_results(&path))
+    let scanned = tokio::task::spawn_blocking(move || scan_results(&path))
         .await
         .map_err(|e| ApiError::internal(format!("listing what-if results failed: {e}")))??;
-    let replays = results
-        .into_iter()
-        .map(|(_, result)| serde_json::to_value(result))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ApiError::internal(format!("cannot render a what-if result: {e}")))?;
+    let mut replays = Vec::new();
+    let mut unreadable = Vec::new();
+    for (path, result) in scanned {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match result {
+            Ok(result) => {
+                let mut value = serde_json::to_value(&result).map_err(|e| {
+                    ApiError::internal(format!("cannot render what-if result `{name}`: {e}"))
+                })?;
+                let formatted: Vec<serde_json::Value> = result
+                    .metrics
+                    .iter()
+                    .map(|m| {
+                        let [name, original, replayed, change] = metric_cells(m);
+                        serde_json::json!({
+                            "name": name,
+                            "original": original,
+                            "replayed": replayed,
+                            "change": change,
+                        })
+                    })
+                    .collect();
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("result_file".into(), name.into());
+                    object.insert("metrics_formatted".into(), formatted.into());
+                }
+                replays.push(value);
+            }
+            Err(e) => unreadable.push(serde_json::json!({
+                "file": name,
+                "error": error_line(&e),
+            })),
+        }
+    }
     Ok(axum::Json(serde_json::json!({
         "success": true,
         "count": replays.len(),
         "replays": replays,
+        "unreadable": unreadable,
+        "whatif_handler": state.whatif_handler(),
     })))
 }

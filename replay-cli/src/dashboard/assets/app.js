@@ -171,8 +171,64 @@ async function recordingPage() {
       out.innerHTML = `saved <a id="saved-link" href="/recording/${encodeURIComponent(r.filename)}">${esc(r.filename)}</a> (${r.event_count} events)`;
     } catch (e) { out.className = "err"; out.textContent = e.message; }
   };
+  await whatIfPanel(file, efile);
   await load();
   replayControls(file, efile);
+}
+
+// The recording's what-if replays (GET …/replays) and, when the server has a handler, a
+// form that runs one (POST …/replay) and adds it to the list without reloading.
+async function whatIfPanel(file, efile) {
+  for (const span of document.querySelectorAll(".whatif-file")) span.textContent = file;
+  const show = list => {
+    const body = $("whatif").tBodies[0];
+    body.innerHTML = list.replays.map(r => {
+      const failed = r.status === "failed";
+      const status = failed ? `failed: ${r.error || ""}`
+        : `ran to the end${r.outcome_events == null ? "" : `, ${r.outcome_events} outcome events`}${r.unchanged === true ? "; outcomes unchanged" : r.unchanged === false ? "; outcomes changed" : ""}`;
+      const metrics = (r.metrics_formatted || []).map(m =>
+        `<tr><td><code>${esc(m.name)}</code></td><td class="num">${esc(m.original)}</td><td class="num">${esc(m.replayed)}</td><td class="num">${esc(m.change)}</td></tr>`).join("");
+      return `<tr data-replay-id="${esc(r.replay_id)}"${failed ? ' class="error"' : ""}>` +
+        `<td><code>${esc(r.replay_id)}</code>${r.description ? `<div class="description">${esc(r.description)}</div>` : ""}<div class="muted">${esc(r.created)}</div></td>` +
+        `<td><code class="params">${esc(JSON.stringify(r.parameters))}</code></td>` +
+        `<td class="status">${esc(status)}${r.outcomes ? `<div class="muted">outcomes: ${esc(r.outcomes)}</div>` : ""}</td>` +
+        `<td>${metrics ? `<table class="metrics"><thead><tr><th>metric</th><th class="num">original</th><th class="num">replayed</th><th class="num">change</th></tr></thead><tbody>${metrics}</tbody></table>` : ""}</td></tr>`;
+    }).join("");
+    $("whatif-unreadable").innerHTML = list.unreadable.map(u =>
+      `<li>unreadable result <code>${esc(u.file)}</code>: ${esc(u.error)}</li>`).join("");
+    const n = list.replays.length;
+    $("whatif").hidden = n === 0;
+    $("whatif-empty").hidden = n > 0 || list.unreadable.length > 0;
+    $("whatif-summary").textContent = n ? `${n} what-if replay${n === 1 ? "" : "s"} of this recording, oldest first` : "";
+    $("whatif-form").hidden = !list.whatif_handler;
+    $("whatif-no-handler").hidden = list.whatif_handler;
+  };
+  const refresh = async () => show(await api("GET", `/api/recording/${efile}/replays`));
+  try { await refresh(); } catch (e) {
+    $("whatif-summary").className = "err";
+    $("whatif-summary").textContent = e.message;
+    return;
+  }
+  $("whatif-form").onsubmit = async ev => {
+    ev.preventDefault();
+    const out = $("whatif-result");
+    let params;
+    try { params = JSON.parse($("whatif-params").value.trim() || "{}"); } catch (e) {
+      out.className = "err"; out.textContent = `the modified parameters are not JSON: ${e.message}`; return;
+    }
+    const body = { modified_parameters: params };
+    const description = $("whatif-description").value.trim();
+    if (description) body.description = description;
+    $("whatif-run").disabled = true;
+    out.className = "muted"; out.textContent = "running…";
+    try {
+      const r = await api("POST", `/api/recording/${efile}/replay`, body);
+      out.className = r.success ? "ok" : "err";
+      out.textContent = r.success ? `saved replay ${r.replay_id}` : `replay ${r.replay_id} failed: ${r.error || ""}`;
+      await refresh();
+    } catch (e) { out.className = "err"; out.textContent = e.message; }
+    finally { $("whatif-run").disabled = false; }
+  };
 }
 
 function replayControls(file, efile) {
