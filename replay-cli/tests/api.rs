@@ -620,9 +620,6 @@ async fn indexed_pages_agree_with_a_scan() {
 /// one; with one it runs it, saves the result next to the recording, and lists it.
 #[tokio::test]
 async fn whatif_replay_route_with_and_without_a_handler() {
-    use replay_events::EventFilter;
-    use replay_events::whatif::{Inputs, Outcomes, WhatIfHandler};
-
     let f = fixture();
     let plain = router(&f);
     let (status, body) = post(&plain, &format!("/api/recording/{SEED}/replay"), "{}").await;
@@ -635,33 +632,8 @@ async fn whatif_replay_route_with_and_without_a_handler() {
     assert_eq!(body["whatif_handler"], json!(false), "{body}");
     assert_eq!(body["unreadable"], json!([]), "{body}");
 
-    #[derive(serde::Serialize, serde::Deserialize)]
-    struct Params {
-        every: u32,
-    }
-    async fn system(
-        params: Params,
-        mut inputs: Inputs,
-        outcomes: Outcomes,
-    ) -> replay_events::Result<()> {
-        let mut seen = 0;
-        while let Some(event) = inputs.next().await {
-            if event.event_name == "MarketDataReceived" {
-                seen += 1;
-                if seen % params.every == 0 {
-                    outcomes.emit_as("SignalRaised", &seen)?;
-                }
-            }
-        }
-        Ok(())
-    }
-    let handler = WhatIfHandler::new(
-        Params { every: 1000 },
-        |whatif| Ok(whatif.outcomes(EventFilter::names(["Signal*"])?)),
-        system,
-    );
     let with = Dashboard::new(f.recordings(), f.sessions())
-        .whatif(handler)
+        .whatif(support::signal_handler())
         .router();
     let uri = format!("/api/recording/{SEED}/replay");
     let (status, body) = post(

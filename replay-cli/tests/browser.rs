@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use support::{SEED, fixture};
+use support::{SEED, fixture, signal_handler};
 
 /// The whole browser session must finish within this.
 const BUDGET: Duration = Duration::from_secs(110);
@@ -357,38 +357,6 @@ async fn steps(client: &Client, url: &str, f: &support::Fixture, shots: &Path) {
     assert!(count(client, "#diff-text span.del").await >= 1);
     assert!(count(client, "#diff-text span.add").await >= 1);
     shot(client, shots, "06-session-diff.png").await;
-}
-
-/// The test's what-if system: one `SignalRaised` every `every` market data events.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Every {
-    every: u32,
-}
-
-fn signal_handler() -> replay_events::whatif::WhatIfHandler {
-    use replay_events::EventFilter;
-    use replay_events::whatif::{Inputs, Outcomes, WhatIfHandler};
-    async fn system(
-        params: Every,
-        mut inputs: Inputs,
-        outcomes: Outcomes,
-    ) -> replay_events::Result<()> {
-        let mut seen = 0;
-        while let Some(event) = inputs.next().await {
-            if event.event_name == "MarketDataReceived" {
-                seen += 1;
-                if seen % params.every == 0 {
-                    outcomes.emit_as("SignalRaised", &seen)?;
-                }
-            }
-        }
-        Ok(())
-    }
-    WhatIfHandler::new(
-        Every { every: 1000 },
-        |whatif| Ok(whatif.outcomes(EventFilter::names(["Signal*"])?)),
-        system,
-    )
 }
 
 const HOSTILE: &str = "<script>document.title='pwned'</script><b>bold</b> & co";

@@ -254,8 +254,8 @@ fn alarm_recording(path: &Path) {
     r.save(path).unwrap();
 }
 
-/// Two what-if results made with the real API (the recorded threshold, then a lower one with
-/// a hostile description), and one corrupt result file after them.
+/// Three what-if results made with the real API (the recorded threshold, a lower one with a
+/// hostile description, a failed run), and one corrupt result file after them.
 fn recording_with_whatif_results(dir: &Path) -> std::path::PathBuf {
     use replay_events::EventFilter;
     use replay_events::whatif::{Metric, Save, WhatIf, results_dir};
@@ -281,6 +281,14 @@ fn recording_with_whatif_results(dir: &Path) -> std::path::PathBuf {
             .run(Alarm { threshold: 25.0 }, alarm)
             .await
             .unwrap();
+        // A run whose system fails is saved as a failed result, without outcomes.
+        let failed = whatif()
+            .description("probe offline")
+            .run(Alarm { threshold: 0.0 }, |_: Alarm, _, _| async {
+                Err::<(), _>("probe offline".to_owned())
+            })
+            .await;
+        assert!(failed.is_err());
     });
     std::fs::write(
         results_dir(&path).join("zz_corrupt.result.json"),
@@ -297,7 +305,7 @@ fn reports_list_the_whatif_replays_of_a_recording() {
     let listed = replay_events::whatif::list_results(&path);
     assert!(listed.is_err(), "the corrupt file is there");
     let scanned = replay_events::whatif::scan_results(&path).unwrap();
-    let ids: Vec<String> = scanned[..2]
+    let ids: Vec<String> = scanned[..3]
         .iter()
         .map(|(_, r)| r.as_ref().unwrap().replay_id.clone())
         .collect();
@@ -321,7 +329,7 @@ fn reports_list_the_whatif_replays_of_a_recording() {
         .unwrap_or_else(|| panic!("{md}"))..];
     assert!(
         section.contains(&format!(
-            "3 what-if replays of this recording in `{}`, oldest first; 1 unreadable.",
+            "4 what-if replays of this recording in `{}`, oldest first; 1 unreadable.",
             replay_events::whatif::results_dir(&path).display()
         )),
         "{section}"
@@ -339,6 +347,24 @@ fn reports_list_the_whatif_replays_of_a_recording() {
     );
     assert!(first < second && second < corrupt, "{section}");
     let (one, two) = section.split_at(second.unwrap());
+    let third = two[1..].find("### `").unwrap_or_else(|| panic!("{two}")) + 1;
+    let (two, failed) = two.split_at(third);
+    assert!(
+        failed.starts_with(&format!("### `{}`: probe offline", ids[2])),
+        "{failed}"
+    );
+    assert!(
+        failed.contains("- parameters: `{\"threshold\":0.0}`"),
+        "{failed}"
+    );
+    assert!(
+        failed.contains("- status: failed: probe offline\n"),
+        "{failed}"
+    );
+    assert!(
+        !failed.contains("outcome recording") && !failed.contains("| metric |"),
+        "{failed}"
+    );
     assert!(
         one.contains("- parameters: `{\"threshold\":30.0}`"),
         "{one}"
@@ -365,7 +391,7 @@ fn reports_list_the_whatif_replays_of_a_recording() {
         two.contains(&format!("- outcome recording: `{}`", outcomes[1])),
         "{two}"
     );
-    let line = two.lines().find(|l| l.contains("Unreadable")).unwrap();
+    let line = failed.lines().find(|l| l.contains("Unreadable")).unwrap();
     assert!(
         line.contains("zz_corrupt.result.json`: line 1, column 2:"),
         "{line}"
@@ -386,8 +412,16 @@ fn reports_list_the_whatif_replays_of_a_recording() {
     );
     let first = section.find(&ids[0]).unwrap();
     let second = section.find(&ids[1]).unwrap();
+    let third = section.find(&ids[2]).unwrap();
     let corrupt = section.find("<strong>Unreadable result</strong>").unwrap();
-    assert!(first < second && second < corrupt, "{section}");
+    assert!(
+        first < second && second < third && third < corrupt,
+        "{section}"
+    );
+    assert!(
+        section.contains("<li class=\"fail\">status: failed: probe offline</li>"),
+        "{section}"
+    );
     assert!(
         section.contains(
             "<tr><td><code>#AlarmRaised</code></td><td class=\"num\">2</td><td class=\"num\">5</td><td class=\"num\">+3</td></tr>"

@@ -144,3 +144,36 @@ fn git(dir: &Path, args: &[&str]) {
         .unwrap();
     assert!(status.success(), "git {args:?}");
 }
+
+/// The what-if system of the API and browser suites: one `SignalRaised` every `every`
+/// `MarketDataReceived` events (base parameters: one in 1,000; the seed has 40, so none).
+pub fn signal_handler() -> replay_events::whatif::WhatIfHandler {
+    use replay_events::EventFilter;
+    use replay_events::whatif::{Inputs, Outcomes, WhatIfHandler};
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Every {
+        every: u32,
+    }
+    async fn system(
+        params: Every,
+        mut inputs: Inputs,
+        outcomes: Outcomes,
+    ) -> replay_events::Result<()> {
+        let mut seen = 0;
+        while let Some(event) = inputs.next().await {
+            if event.event_name == "MarketDataReceived" {
+                seen += 1;
+                if seen % params.every == 0 {
+                    outcomes.emit_as("SignalRaised", &seen)?;
+                }
+            }
+        }
+        Ok(())
+    }
+    WhatIfHandler::new(
+        Every { every: 1000 },
+        |whatif| Ok(whatif.outcomes(EventFilter::names(["Signal*"])?)),
+        system,
+    )
+}
