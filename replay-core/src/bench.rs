@@ -8,9 +8,11 @@ use std::sync::{Arc, Mutex};
 use crate::config::BenchConfig;
 use crate::error::{Error, Result};
 use crate::instrument::{Backend, Instrument};
-use crate::recorder::{LiveInstrument, RecordOptions, Recorder, lock};
+use crate::recorder::{LiveInstrument, RecordOptions, Recorder, Route};
 use crate::replayer::{ReplayInstrument, ReplayOptions, Replayer};
+use crate::report::MismatchReport;
 use crate::session::{self, Session};
+use crate::sync::lock;
 
 /// Whether a bench talks to live instruments or replays a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +76,12 @@ impl Bench {
         session_path: impl AsRef<Path>,
         options: RecordOptions,
     ) -> Result<Bench> {
-        let config = BenchConfig::load(bench_config)?;
+        // Off the runtime thread: a bench config on a slow or network file system must not
+        // stall the other tasks of a current-thread runtime (every `#[recorded_test]`'s).
+        let path = bench_config.as_ref().to_owned();
+        let config = tokio::task::spawn_blocking(move || BenchConfig::load(path))
+            .await
+            .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))?;
         Bench::record_config(config, session_path, options)
     }
 
@@ -89,28 +96,9 @@ impl Bench {
                 .map_err(|message| Error::InvalidSecretName { message })?;
         }
         // Validate every address up front: a typo fails before any instrument is touched.
+        let base = config.path.parent();
         for (alias, inst) in &config.instruments {
-            if options.transports.contains_key(alias) {
-                continue;
-            }
-            let parsed =
-                crate::address::Address::parse(&inst.address).map_err(|reason| Error::Address {
-                    alias: alias.clone(),
-                    address: inst.address.clone(),
-                    reason,
-                })?;
-            if let crate::address::Address::Custom { scheme, .. } = parsed
-                && !options.connectors.iter().any(|(s, _)| *s == scheme)
-            {
-                return Err(Error::Address {
-                    alias: alias.clone(),
-                    address: inst.address.clone(),
-                    reason: format!(
-                        "the `{scheme}` scheme has no transport; supported forms: {}; for other buses register one with `RecordOptions::connector`",
-                        crate::address::SUPPORTED
-                    ),
-                });
-            }
+            Route::of(alias, inst, base, &options)?;
         }
         Ok(Bench {
             session_path: session_path.as_ref().to_owned(),
@@ -164,13 +152,13 @@ impl Bench {
         }
     }
 
-    /// The first replay mismatch of this bench (its report), whether or not the test
-    /// returned that error: a harness tells a regression from other failures with it.
-    /// Always `None` when recording.
-    pub fn first_deviation(&self) -> Option<String> {
+    /// The first replay mismatch of this bench, whether or not the test returned that
+    /// error: a harness tells a regression from other failures with it. Always `None` when
+    /// recording.
+    pub fn first_deviation(&self) -> Option<&MismatchReport> {
         match &self.state {
             State::Record { .. } => None,
-            State::Replay(replayer) => replayer.first_deviation.get().cloned(),
+            State::Replay(replayer) => replayer.first_deviation.get(),
         }
     }
 
@@ -191,7 +179,6 @@ impl Bench {
             State::Record { recorder, options } => Backend::Live(Box::new(LiveInstrument::new(
                 alias,
                 recorder.clone(),
-                self.finished.clone(),
                 self.session_path.clone(),
                 &mut lock(options),
             )?)),
@@ -216,17 +203,20 @@ impl Bench {
 
     /// Ends the run. Safe to call more than once.
     ///
-    /// - **record**: writes the session atomically (a temp file in the same directory, then
-    ///   a rename; an identical file is left untouched). Instruments cannot be used after.
+    /// - **record**: waits for exchanges still in flight (a spawned task talking to an
+    ///   instrument) to complete, then writes the session atomically (a temp file in the same
+    ///   directory, then a rename; an identical file is left untouched), every completed
+    ///   exchange included. Instruments cannot be used after: a later exchange fails with
+    ///   [`Error::Finished`].
     /// - **replay**: fails when recorded interactions were never replayed, listing the
     ///   first few.
     pub async fn finish(&self) -> Result<()> {
         match &self.state {
             State::Record { recorder, .. } => {
+                let session = recorder.close().await;
                 if self.finished.load(Ordering::SeqCst) {
                     return Ok(());
                 }
-                let session = recorder.session();
                 let path = self.session_path.clone();
                 // A declared secret's value never reaches the file; the old one stays.
                 crate::safety::check_no_secret(&path, &session)?;

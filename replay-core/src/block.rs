@@ -74,6 +74,18 @@ pub(crate) fn payload(raw: &[u8]) -> Result<&[u8], String> {
     }
 }
 
+/// The payload of the block `raw` that `alias` answered to `command`, a malformed block
+/// mapped to [`Error::BinaryBlock`](crate::Error::BinaryBlock).
+pub(crate) fn payload_of(alias: &str, command: &str, raw: &[u8]) -> crate::Result<Vec<u8>> {
+    payload(raw)
+        .map(<[u8]>::to_vec)
+        .map_err(|reason| crate::Error::BinaryBlock {
+            alias: alias.to_owned(),
+            command: command.to_owned(),
+            reason,
+        })
+}
+
 fn describe_byte(b: u8) -> String {
     if b.is_ascii_graphic() {
         format!("`{}`", b as char)

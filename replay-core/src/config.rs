@@ -136,7 +136,9 @@ enum WireTerminators {
 const CONFIG_HINT: &str = "the bench config looks like:\n  instruments:\n    psu:\n      address: TCPIP0::192.168.1.100::5025::SOCKET\n      profile: keysight/EDU36311A   # optional\n      timeout: 5.0                  # optional, seconds";
 
 impl BenchConfig {
-    /// Reads and validates a bench config file.
+    /// Reads and validates a bench config file. Blocking file I/O: from async code, call it
+    /// through `tokio::task::spawn_blocking` (as [`Bench::record`](crate::Bench::record)
+    /// does).
     pub fn load(path: impl AsRef<Path>) -> Result<BenchConfig> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| {

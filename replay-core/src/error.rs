@@ -214,15 +214,20 @@ pub enum Error {
     #[error("{0}")]
     Unused(Box<crate::report::UnusedReport>),
 
-    /// An environment variable has a value we do not accept.
-    #[error("invalid value `{value}` for `{name}`: expected one of {expected}")]
-    Env {
-        /// The variable.
-        name: String,
-        /// Its value.
-        value: String,
-        /// The valid values, formatted for people.
-        expected: String,
+    /// A transport given in [`RecordOptions::transport`](crate::RecordOptions::transport)
+    /// was given up after an exchange left it out of step, and cannot be reopened.
+    #[error(
+        "instrument `{alias}` cannot be used any more in this recording: {reason}, and its \
+         transport, given in `RecordOptions::transport`, cannot be reopened or cleared\n\
+         a late answer must never be recorded as the next command's response: implement \
+         `Transport::clear` for it, or register a `RecordOptions::connector` so the recorder \
+         can reconnect"
+    )]
+    Unusable {
+        /// The instrument alias.
+        alias: String,
+        /// What left the transport out of step (`` `MEAS:VOLT?` timed out ``).
+        reason: String,
     },
 
     /// The bench was used after [`Bench::finish`](crate::Bench::finish).

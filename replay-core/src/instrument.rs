@@ -4,22 +4,12 @@ use std::sync::Arc;
 
 use tracing::Instrument as _;
 
+use crate::block;
 use crate::error::{Error, Result};
+use crate::outcome::Outcome;
 use crate::recorder::LiveInstrument;
-use crate::replayer::{ReplayInstrument, block_payload};
+use crate::replayer::ReplayInstrument;
 use crate::session::InteractionKind;
-
-/// What an exchange produced.
-pub(crate) enum Outcome {
-    /// A write completed.
-    Done,
-    /// A text response.
-    Text(String),
-    /// A binary block, exact bytes with header.
-    Block(Vec<u8>),
-    /// A binary response returned as is (PyTestLab `query_raw` entries).
-    Raw(Vec<u8>),
-}
 
 pub(crate) enum Backend {
     Live(Box<LiveInstrument>),
@@ -146,7 +136,7 @@ impl Instrument {
     /// string's UTF-8 bytes unchanged, header included, as PyTestLab does.
     pub async fn query_binary(&self, command: &str) -> Result<Vec<u8>> {
         match self.exchange(InteractionKind::QueryRaw, command).await? {
-            Outcome::Block(raw) => block_payload(&self.inner.alias, command, &raw),
+            Outcome::Block(raw) => block::payload_of(&self.inner.alias, command, &raw),
             Outcome::Raw(bytes) => Ok(bytes),
             _ => Err(Error::BinaryBlock {
                 alias: self.inner.alias.clone(),

@@ -57,6 +57,7 @@ mod error;
 pub mod fuzzing;
 mod instrument;
 mod matcher;
+mod outcome;
 mod recorder;
 mod replayer;
 pub mod report;
@@ -66,6 +67,7 @@ pub mod serve;
 pub mod session;
 #[cfg(feature = "sim")]
 pub mod sim;
+mod sync;
 pub mod transport;
 
 pub use address::Address;

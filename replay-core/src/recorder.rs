@@ -2,19 +2,19 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::address::{self, Address};
 use crate::config::{BenchConfig, InstrumentConfig};
 use crate::error::{Error, Result};
-use crate::instrument::Outcome;
+use crate::outcome::Outcome;
 use crate::safety::{Guard, RedactRule};
 use crate::session::{
     InstrumentLog, InstrumentRules, Interaction, InteractionKind, RecordedError, RecordedErrorKind,
     Session,
 };
+use crate::sync::lock;
 use crate::transport::{BoxFuture, ResponseTooLarge, Transport};
 
 /// Opens a transport for a custom address scheme.
@@ -25,10 +25,26 @@ pub type ConnectFn = dyn Fn(&str, &InstrumentConfig) -> BoxFuture<'static, io::R
 /// Options for [`Bench::record_with`](crate::Bench::record_with).
 #[derive(Default)]
 pub struct RecordOptions {
-    pub(crate) transports: HashMap<String, Box<dyn Transport>>,
-    pub(crate) connectors: Vec<(String, Arc<ConnectFn>)>,
-    pub(crate) redact: Vec<RedactRule>,
-    pub(crate) secrets: Vec<String>,
+    transports: HashMap<String, Box<dyn Transport>>,
+    connectors: Vec<(String, Arc<ConnectFn>)>,
+    redact: Vec<RedactRule>,
+    secrets: Vec<String>,
+}
+
+impl std::fmt::Debug for RecordOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut given: Vec<&str> = self.transports.keys().map(String::as_str).collect();
+        given.sort_unstable();
+        f.debug_struct("RecordOptions")
+            .field("transports", &given)
+            .field(
+                "connectors",
+                &self.connectors.iter().map(|(s, _)| s).collect::<Vec<_>>(),
+            )
+            .field("redact", &self.redact)
+            .field("secrets", &self.secrets)
+            .finish()
+    }
 }
 
 impl RecordOptions {
@@ -47,6 +63,11 @@ impl RecordOptions {
     }
 
     /// Uses `transport` for instrument `alias` instead of connecting to its address.
+    ///
+    /// A given transport cannot be reopened: after a timeout or an i/o error, unless its
+    /// [`Transport::clear`] brings it back in step, the instrument refuses further exchanges
+    /// (a late answer must never be recorded as the next command's response). Register a
+    /// [`RecordOptions::connector`] instead to reconnect.
     pub fn transport(mut self, alias: impl Into<String>, transport: impl Transport) -> Self {
         self.transports.insert(alias.into(), Box::new(transport));
         self
@@ -67,11 +88,16 @@ impl RecordOptions {
     }
 }
 
-/// The shared state of a recording: one clock and the logs of every instrument used.
+/// The shared state of a recording: one clock, the logs of every instrument used, and the
+/// gate that `finish` closes.
 pub(crate) struct Recorder {
     start: Instant,
     config: BenchConfig,
     logs: Mutex<Vec<(String, InstrumentLog)>>,
+    /// `true` once the recording is closed. Every exchange holds a read guard from its check
+    /// to its log entry, so closing (a write guard) waits for the exchanges in flight, and
+    /// none can start after: what `finish` writes holds every exchange that succeeded.
+    closed: tokio::sync::RwLock<bool>,
 }
 
 impl Recorder {
@@ -80,6 +106,7 @@ impl Recorder {
             start: Instant::now(),
             config,
             logs: Mutex::new(Vec::new()),
+            closed: tokio::sync::RwLock::new(false),
         }
     }
 
@@ -113,6 +140,13 @@ impl Recorder {
         }
     }
 
+    /// Closes the recording: waits for the exchanges in flight to be logged, refuses every
+    /// later one, and returns the complete session.
+    pub(crate) async fn close(&self) -> Session {
+        *self.closed.write().await = true;
+        self.session()
+    }
+
     /// The session recorded so far, instruments in bench-config order.
     pub(crate) fn session(&self) -> Session {
         let logs = lock(&self.logs);
@@ -129,28 +163,120 @@ impl Recorder {
     }
 }
 
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic while holding one of our locks cannot leave the data half-updated (every
-    // critical section is a single push or read), so a poisoned lock is still usable.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-enum Opener {
-    Given(Option<Box<dyn Transport>>),
-    Tcp {
-        host: String,
-        port: u16,
-    },
+/// How an instrument is reached, decided from its address and the record options.
+///
+/// The one place addresses are validated: [`Bench::record_config`](crate::Bench) checks every
+/// instrument with it up front, and each instrument opens its connection through it.
+pub(crate) enum Route {
+    /// A transport given in [`RecordOptions::transport`].
+    Given,
+    /// A raw SCPI socket.
+    Tcp { host: String, port: u16 },
+    /// A serial port.
     #[cfg(feature = "serial")]
-    Serial {
-        device: String,
-    },
+    Serial { device: String },
     /// VXI-11 or HiSLIP.
     Lan(Address),
+    /// A connector registered for the address's scheme.
     Custom(Arc<ConnectFn>),
     /// A simulated device, shared by every connection so its state lives for the bench.
     #[cfg(feature = "sim")]
     Sim(Arc<Mutex<crate::sim::SimDevice>>),
+}
+
+impl Route {
+    /// Validates the address of `alias` and picks its transport.
+    ///
+    /// `base` is the bench config's directory, against which a `sim:` file is resolved.
+    pub(crate) fn of(
+        alias: &str,
+        config: &InstrumentConfig,
+        base: Option<&std::path::Path>,
+        options: &RecordOptions,
+    ) -> Result<Route> {
+        if options.transports.contains_key(alias) {
+            return Ok(Route::Given);
+        }
+        let invalid = |reason: String| Error::Address {
+            alias: alias.to_owned(),
+            address: config.address.clone(),
+            reason,
+        };
+        let parsed = Address::parse(&config.address).map_err(invalid)?;
+        // A registered connector wins over the built-in transports for its scheme.
+        let scheme = match &parsed {
+            Address::TcpSocket { .. } | Address::Vxi11 { .. } | Address::Hislip { .. } => "TCPIP",
+            Address::Serial { .. } => "ASRL",
+            Address::Sim { .. } => "SIM",
+            Address::Custom { scheme, .. } => scheme.as_str(),
+        };
+        if let Some((_, connect)) = options.connectors.iter().find(|(s, _)| s == scheme) {
+            return Ok(Route::Custom(connect.clone()));
+        }
+        match parsed {
+            Address::TcpSocket { host, port } => Ok(Route::Tcp { host, port }),
+            lan @ (Address::Vxi11 { .. } | Address::Hislip { .. }) => Ok(Route::Lan(lan)),
+            #[cfg(feature = "serial")]
+            Address::Serial { device } => Ok(Route::Serial { device }),
+            #[cfg(not(feature = "serial"))]
+            Address::Serial { .. } => Err(invalid(
+                "serial support is disabled: enable the `serial` feature of replay-core \
+                 (`replay-harness = { …, features = [\"serial\"] }`)"
+                    .to_owned(),
+            )),
+            #[cfg(feature = "sim")]
+            Address::Sim { file, resource } => {
+                // Relative to the bench config's directory, as a user reads the address.
+                let path = base.unwrap_or(std::path::Path::new("")).join(&file);
+                let sim = crate::sim::SimFile::load(&path)?;
+                let resource = match resource {
+                    Some(resource) => resource,
+                    None => sim.only_resource().map_err(invalid)?,
+                };
+                let device = sim.device(&resource)?;
+                Ok(Route::Sim(Arc::new(Mutex::new(device))))
+            }
+            #[cfg(not(feature = "sim"))]
+            Address::Sim { .. } => {
+                let _ = base;
+                Err(invalid(
+                    "simulated devices are disabled: enable the `sim` feature of replay-core"
+                        .to_owned(),
+                ))
+            }
+            Address::Custom { scheme, .. } => {
+                let registered: Vec<String> = options
+                    .connectors
+                    .iter()
+                    .map(|(s, _)| format!("`{s}…` (your connector)"))
+                    .collect();
+                let extra = if registered.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {}", registered.join(", "))
+                };
+                Err(invalid(format!(
+                    "the `{scheme}` scheme has no transport; supported forms: {}{extra}; \
+                     for other buses register one with `RecordOptions::connector`",
+                    address::SUPPORTED
+                )))
+            }
+        }
+    }
+}
+
+/// The connection of a live instrument.
+struct Link {
+    route: Route,
+    /// The given transport, until it is first used.
+    given: Option<Box<dyn Transport>>,
+    transport: Option<Box<dyn Transport>>,
+    /// An exchange is under way on `transport`; still set when one starts, the previous
+    /// exchange was abandoned (its caller's future dropped), so the instrument may still
+    /// answer it.
+    busy: bool,
+    /// Why a given transport was given up, for the error of every later exchange.
+    broken: Option<String>,
 }
 
 /// A live instrument being recorded.
@@ -158,10 +284,9 @@ pub(crate) struct LiveInstrument {
     alias: String,
     config: InstrumentConfig,
     recorder: Arc<Recorder>,
-    finished: Arc<AtomicBool>,
     session_path: std::path::PathBuf,
     guard: Guard,
-    state: tokio::sync::Mutex<(Opener, Option<Box<dyn Transport>>)>,
+    link: tokio::sync::Mutex<Link>,
 }
 
 impl LiveInstrument {
@@ -169,7 +294,6 @@ impl LiveInstrument {
     pub(crate) fn new(
         alias: &str,
         recorder: Arc<Recorder>,
-        finished: Arc<AtomicBool>,
         session_path: std::path::PathBuf,
         options: &mut RecordOptions,
     ) -> Result<LiveInstrument> {
@@ -194,7 +318,8 @@ impl LiveInstrument {
             .path
             .parent()
             .map(std::path::Path::to_owned);
-        let opener = opener_for(alias, &config, base.as_deref(), options)?;
+        let route = Route::of(alias, &config, base.as_deref(), options)?;
+        let given = options.transports.remove(alias);
         let mut rules = InstrumentRules::default();
         rules.limits.clone_from(&config.limits);
         rules.redact = options
@@ -214,10 +339,15 @@ impl LiveInstrument {
             alias: alias.to_owned(),
             config,
             recorder,
-            finished,
             session_path,
             guard,
-            state: tokio::sync::Mutex::new((opener, None)),
+            link: tokio::sync::Mutex::new(Link {
+                route,
+                given,
+                transport: None,
+                busy: false,
+                broken: None,
+            }),
         })
     }
 
@@ -241,25 +371,34 @@ impl LiveInstrument {
         command: &str,
         shown: &str,
     ) -> Result<Outcome> {
-        if self.finished.load(Ordering::SeqCst) {
+        // Held until the interaction is logged: `finish` waits for it (see `Recorder`).
+        let closed = self.recorder.closed.read().await;
+        if *closed {
             return Err(Error::Finished {
                 path: self.session_path.clone(),
             });
         }
         let wire_command = self.guard.expand(&self.alias, command, shown)?;
-        let mut state = self.state.lock().await;
-        let (opener, transport) = &mut *state;
-        if transport.is_none() {
-            let mut connected = self.connect(opener).await?;
-            connected.set_max_response(self.config.max_response);
-            *transport = Some(connected);
+        let mut link = self.link.lock().await;
+        if link.busy {
+            // The previous exchange was abandoned mid-way: whatever the instrument still
+            // sends for it must not be read as this one's response.
+            link.busy = false;
+            self.resync(&mut link, "an earlier exchange was cancelled by its caller")
+                .await;
         }
-        let Some(t) = transport.as_mut() else {
-            unreachable!("connected above")
-        };
+        if link.transport.is_none() {
+            let mut transport = self.connect(&mut link).await?;
+            transport.set_max_response(self.config.max_response);
+            link.transport = Some(transport);
+        }
         let timestamp = self.recorder.now();
         let timeout = self.config.timeout;
         let max_response = self.config.max_response;
+        link.busy = true;
+        let Some(t) = link.transport.as_mut() else {
+            unreachable!("connected above")
+        };
         let result = tokio::time::timeout(timeout, async {
             t.send(&wire_command).await?;
             let response = match kind {
@@ -277,6 +416,7 @@ impl LiveInstrument {
             }
         })
         .await;
+        link.busy = false;
         // A transport that enforces the instrument's timeout itself (VXI-11 sends it to the
         // instrument with every call) reports it as `TimedOut`: the same outcome.
         let result = match result {
@@ -284,14 +424,7 @@ impl LiveInstrument {
             Ok(r) => Ok(r),
             Err(_elapsed) => Err(()),
         };
-        let mut interaction = Interaction {
-            kind: kind.clone(),
-            command: shown.to_owned(),
-            response: None,
-            binary: None,
-            error: None,
-            timestamp,
-        };
+        let mut interaction = Interaction::new(kind.clone(), shown, timestamp);
         let outcome = match result {
             Ok(Ok(None)) => Ok(Outcome::Done),
             Ok(Ok(Some(bytes))) if kind == InteractionKind::QueryRaw => {
@@ -307,10 +440,10 @@ impl LiveInstrument {
                     Ok(Outcome::Text(text))
                 }
                 Err(source) => {
-                    interaction.error = Some(RecordedError {
-                        kind: RecordedErrorKind::Io,
-                        message: source.to_string(),
-                    });
+                    interaction.error = Some(RecordedError::new(
+                        RecordedErrorKind::Io,
+                        source.to_string(),
+                    ));
                     Err(Error::Io {
                         alias: self.alias.clone(),
                         command: shown.to_owned(),
@@ -322,12 +455,13 @@ impl LiveInstrument {
             Ok(Err(source)) if ResponseTooLarge::find(&source).is_some() => {
                 let too_large = ResponseTooLarge::find(&source).cloned();
                 let detail = source.to_string();
-                interaction.error = Some(RecordedError {
-                    kind: RecordedErrorKind::ResponseTooLarge,
-                    message: detail.clone(),
-                });
+                interaction.error = Some(RecordedError::new(
+                    RecordedErrorKind::ResponseTooLarge,
+                    detail.clone(),
+                ));
                 // The rest of the response is still coming: never read it as the next one.
-                *transport = None;
+                self.resync(&mut link, &format!("`{shown}` answered too much"))
+                    .await;
                 Err(Error::ResponseTooLarge {
                     alias: self.alias.clone(),
                     command: shown.to_owned(),
@@ -338,12 +472,15 @@ impl LiveInstrument {
             }
             Ok(Err(source)) => {
                 let message = self.guard.text(&source.to_string()).into_owned();
-                interaction.error = Some(RecordedError {
-                    kind: RecordedErrorKind::Io,
-                    message: message.clone(),
-                });
-                // The connection is in an unknown state: reconnect on next use.
-                *transport = None;
+                interaction.error = Some(RecordedError::new(
+                    RecordedErrorKind::Io,
+                    message.clone(),
+                ));
+                // The connection is in an unknown state: never reuse it.
+                link.transport = None;
+                if matches!(link.route, Route::Given) {
+                    link.broken = Some(format!("`{shown}` failed with an i/o error"));
+                }
                 let source = if message == source.to_string() {
                     source
                 } else {
@@ -357,16 +494,11 @@ impl LiveInstrument {
                 })
             }
             Err(()) => {
-                interaction.error = Some(RecordedError {
-                    kind: RecordedErrorKind::Timeout,
-                    message: timeout_message(timeout),
-                });
+                interaction.error = Some(RecordedError::timed_out(timeout));
                 // A late answer would be taken for the next query's, and a cancelled send
-                // may have left half a command on the wire: reconnect on next use. A
-                // transport given in `RecordOptions` cannot be reopened, so it is kept.
-                if !matches!(opener, Opener::Given(_)) {
-                    *transport = None;
-                }
+                // may have left half a command on the wire.
+                self.resync(&mut link, &format!("`{shown}` timed out"))
+                    .await;
                 Err(Error::Timeout {
                     alias: self.alias.clone(),
                     command: shown.to_owned(),
@@ -376,7 +508,23 @@ impl LiveInstrument {
             }
         };
         self.recorder.push(&self.alias, interaction);
+        drop(closed);
         outcome
+    }
+
+    /// Brings the connection back in step after an abandoned exchange: the transport's
+    /// [`Transport::clear`] if it has one, else a new connection on the next exchange; a
+    /// given transport that cannot be cleared is given up for good (`why` says why).
+    async fn resync(&self, link: &mut Link, why: &str) {
+        let Some(mut transport) = link.transport.take() else {
+            return;
+        };
+        let cleared = tokio::time::timeout(self.config.timeout, transport.clear()).await;
+        if matches!(cleared, Ok(Ok(()))) {
+            link.transport = Some(transport);
+        } else if matches!(link.route, Route::Given) {
+            link.broken = Some(why.to_owned());
+        }
     }
 
     /// Settings for the message-based transports (VXI-11, HiSLIP) from the instrument's
@@ -388,7 +536,7 @@ impl LiveInstrument {
             .with_max_response(self.config.max_response)
     }
 
-    async fn connect(&self, opener: &mut Opener) -> Result<Box<dyn Transport>> {
+    async fn connect(&self, link: &mut Link) -> Result<Box<dyn Transport>> {
         let connect_error = |source: io::Error| Error::Connect {
             alias: self.alias.clone(),
             address: self.config.address.clone(),
@@ -407,14 +555,15 @@ impl LiveInstrument {
                 )),
             }
         };
-        match opener {
-            Opener::Given(given) => given.take().ok_or_else(|| {
-                connect_error(io::Error::new(
-                    io::ErrorKind::NotConnected,
-                    "the transport given in `RecordOptions` failed earlier and cannot be reopened",
-                ))
+        match &link.route {
+            Route::Given => link.given.take().ok_or_else(|| Error::Unusable {
+                alias: self.alias.clone(),
+                reason: link
+                    .broken
+                    .clone()
+                    .unwrap_or_else(|| "an earlier exchange failed".to_owned()),
             }),
-            Opener::Tcp { host, port } => {
+            Route::Tcp { host, port } => {
                 let (host, port, terms) = (host.clone(), *port, self.config.terminators.clone());
                 timed(Box::pin(async move {
                     let t = crate::transport::connect_tcp(&host, port, terms).await?;
@@ -423,7 +572,7 @@ impl LiveInstrument {
                 .await
                 .map_err(connect_error)
             }
-            Opener::Lan(address) => {
+            Route::Lan(address) => {
                 let (address, options) = (address.clone(), self.connect_options());
                 timed(Box::pin(async move {
                     crate::transport::connect_lan(&address, options).await
@@ -432,107 +581,20 @@ impl LiveInstrument {
                 .map_err(connect_error)
             }
             #[cfg(feature = "serial")]
-            Opener::Serial { device } => crate::transport::open_serial(
+            Route::Serial { device } => crate::transport::open_serial(
                 device,
                 self.config.baud_rate,
                 self.config.terminators.clone(),
             )
             .map(|t| Box::new(t) as Box<dyn Transport>)
             .map_err(connect_error),
-            Opener::Custom(connect) => timed(connect(&self.config.address, &self.config))
+            Route::Custom(connect) => timed(connect(&self.config.address, &self.config))
                 .await
                 .map_err(connect_error),
             #[cfg(feature = "sim")]
-            Opener::Sim(device) => Ok(Box::new(crate::sim::SimTransport::shared(device.clone()))),
+            Route::Sim(device) => Ok(Box::new(crate::sim::SimTransport::shared(device.clone()))),
         }
     }
-}
-
-fn opener_for(
-    alias: &str,
-    config: &InstrumentConfig,
-    base: Option<&std::path::Path>,
-    options: &mut RecordOptions,
-) -> Result<Opener> {
-    if let Some(given) = options.transports.remove(alias) {
-        return Ok(Opener::Given(Some(given)));
-    }
-    let invalid = |reason: String| Error::Address {
-        alias: alias.to_owned(),
-        address: config.address.clone(),
-        reason,
-    };
-    let parsed = Address::parse(&config.address).map_err(invalid)?;
-    // A registered connector wins over the built-in transports for its scheme.
-    let scheme = match &parsed {
-        Address::TcpSocket { .. } | Address::Vxi11 { .. } | Address::Hislip { .. } => {
-            "TCPIP".to_owned()
-        }
-        Address::Serial { .. } => "ASRL".to_owned(),
-        Address::Sim { .. } => "SIM".to_owned(),
-        Address::Custom { scheme, .. } => scheme.clone(),
-    };
-    if let Some((_, connect)) = options.connectors.iter().find(|(s, _)| *s == scheme) {
-        return Ok(Opener::Custom(connect.clone()));
-    }
-    match parsed {
-        Address::TcpSocket { host, port } => Ok(Opener::Tcp { host, port }),
-        lan @ (Address::Vxi11 { .. } | Address::Hislip { .. }) => Ok(Opener::Lan(lan)),
-        #[cfg(feature = "serial")]
-        Address::Serial { device } => Ok(Opener::Serial { device }),
-        #[cfg(not(feature = "serial"))]
-        Address::Serial { .. } => Err(invalid(
-            "serial support is disabled: enable the `serial` feature of replay-core".to_owned(),
-        )),
-        #[cfg(feature = "sim")]
-        Address::Sim { file, resource } => {
-            // Relative to the bench config's directory, as a user reads the address.
-            let path = base.unwrap_or(std::path::Path::new("")).join(&file);
-            let sim = crate::sim::SimFile::load(&path)?;
-            let resource = match resource {
-                Some(resource) => resource,
-                None => sim.only_resource().map_err(invalid)?,
-            };
-            let device = sim.device(&resource)?;
-            Ok(Opener::Sim(Arc::new(Mutex::new(device))))
-        }
-        #[cfg(not(feature = "sim"))]
-        Address::Sim { .. } => Err(invalid(
-            "simulated devices are disabled: enable the `sim` feature of replay-core".to_owned(),
-        )),
-        Address::Custom { scheme, .. } => {
-            let registered: Vec<String> = options
-                .connectors
-                .iter()
-                .map(|(s, _)| format!("`{s}…` (your connector)"))
-                .collect();
-            let extra = if registered.is_empty() {
-                String::new()
-            } else {
-                format!(", {}", registered.join(", "))
-            };
-            Err(invalid(format!(
-                "the `{scheme}` scheme has no transport; supported forms: {}{extra}; \
-                 for other buses register one with `RecordOptions::connector`",
-                address::SUPPORTED
-            )))
-        }
-    }
-}
-
-pub(crate) fn timeout_message(timeout: Duration) -> String {
-    format!("no answer within {} s", timeout.as_secs_f64())
-}
-
-/// Parses the duration back out of [`timeout_message`]'s text: `None` when the message
-/// was written by something else (by hand, PyTestLab) or the number is not a duration.
-pub(crate) fn parse_timeout_message(message: &str) -> Option<Duration> {
-    let secs = message
-        .strip_prefix("no answer within ")?
-        .strip_suffix(" s")?
-        .parse::<f64>()
-        .ok()?;
-    Duration::try_from_secs_f64(secs).ok()
 }
 
 /// A text response as a `String`. Bytes that are not UTF-8 are an error, never replaced by
@@ -550,29 +612,4 @@ fn text_response(bytes: Vec<u8>) -> std::io::Result<String> {
             ),
         )
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timeout_message_round_trips() {
-        for d in [
-            Duration::from_millis(250),
-            Duration::from_secs(5),
-            Duration::from_secs_f64(1.5),
-        ] {
-            assert_eq!(parse_timeout_message(&timeout_message(d)), Some(d));
-        }
-        for unparsable in [
-            "something else",
-            "no answer within 1e30 s",
-            "no answer within -1 s",
-            "no answer within NaN s",
-            "no answer within inf s",
-        ] {
-            assert_eq!(parse_timeout_message(unparsable), None, "{unparsable}");
-        }
-    }
 }

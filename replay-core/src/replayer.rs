@@ -4,16 +4,16 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::block;
 use crate::error::{Error, Result};
-use crate::instrument::Outcome;
 use crate::matcher::{ExactMatcher, Matcher, Request};
-use crate::recorder::{lock, parse_timeout_message};
+use crate::outcome::Outcome;
 use crate::report::{DEFAULT_RERECORD, MismatchReport, UnusedInstrument, UnusedReport};
 use crate::safety::Guard;
 use crate::session::{InstrumentLog, InteractionKind, RecordedErrorKind, Session};
+use crate::sync::lock;
 
 /// Options for [`Bench::replay_with`](crate::Bench::replay_with).
+#[derive(Clone)]
 pub struct ReplayOptions {
     pub(crate) rerecord: String,
     pub(crate) matcher: Arc<dyn Matcher>,
@@ -25,6 +25,14 @@ impl Default for ReplayOptions {
             rerecord: DEFAULT_RERECORD.to_owned(),
             matcher: Arc::new(ExactMatcher),
         }
+    }
+}
+
+impl std::fmt::Debug for ReplayOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplayOptions")
+            .field("rerecord", &self.rerecord)
+            .finish_non_exhaustive()
     }
 }
 
@@ -51,7 +59,7 @@ pub(crate) struct Replayer {
     /// Next position per instrument, in session order.
     cursors: Vec<Mutex<usize>>,
     /// The first mismatch seen, even if the test swallowed or unwrapped the error.
-    pub(crate) first_deviation: OnceLock<String>,
+    pub(crate) first_deviation: OnceLock<MismatchReport>,
 }
 
 impl Replayer {
@@ -179,7 +187,7 @@ impl ReplayInstrument {
                         command,
                         &self.replayer.options.rerecord,
                     );
-                    let _ = self.replayer.first_deviation.set(report.to_string());
+                    let _ = self.replayer.first_deviation.set(report.clone());
                     return Err(Error::Mismatch(Box::new(report)));
                 }
             }
@@ -189,7 +197,7 @@ impl ReplayInstrument {
                 RecordedErrorKind::Timeout => Error::Timeout {
                     alias: self.alias.clone(),
                     command: command.to_owned(),
-                    after: parse_timeout_message(&err.message),
+                    after: err.timeout,
                     recorded: true,
                 },
                 RecordedErrorKind::ResponseTooLarge => Error::ResponseTooLarge {
@@ -217,15 +225,4 @@ impl ReplayInstrument {
             _ => Outcome::Text(recorded.response.clone().unwrap_or_default()),
         })
     }
-}
-
-/// Extracts the payload of a block, mapping a malformed one to [`Error::BinaryBlock`].
-pub(crate) fn block_payload(alias: &str, command: &str, raw: &[u8]) -> Result<Vec<u8>> {
-    block::payload(raw)
-        .map(<[u8]>::to_vec)
-        .map_err(|reason| Error::BinaryBlock {
-            alias: alias.to_owned(),
-            command: command.to_owned(),
-            reason,
-        })
 }

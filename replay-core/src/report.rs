@@ -75,15 +75,52 @@ impl MismatchReport {
     }
 }
 
-/// A short, one-line rendering of a recorded outcome (response, block or error).
-pub(crate) fn outcome(i: &Interaction) -> Option<String> {
+/// How much of a recorded outcome [`outcome`] shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Detail {
+    /// One short line for a report table: long text cut with `…`, a block by its size.
+    Short,
+    /// Everything that tells two outcomes apart (textconv): full text, a block's size and
+    /// a hash of its bytes.
+    Full,
+}
+
+/// How many characters of a response or error message a [`Detail::Short`] outcome shows.
+const SHORT_OUTCOME: usize = 48;
+
+/// A one-line rendering of a recorded outcome (response, block or error): the one path
+/// every report, diff and textconv line takes, so a recorded error message is escaped
+/// like a response everywhere.
+pub(crate) fn outcome(i: &Interaction, detail: Detail) -> Option<String> {
+    let fit = |text: String| match detail {
+        Detail::Short => shorten(&text, SHORT_OUTCOME),
+        Detail::Full => text,
+    };
     if let Some(err) = &i.error {
-        return Some(format!("⚠ {}: {}", err.kind.as_str(), err.message));
+        return Some(format!(
+            "⚠ {}: {}",
+            escape(err.kind.as_str()),
+            fit(escape(&err.message))
+        ));
     }
     if let Some(bytes) = &i.binary {
-        return Some(format!("‹binary block, {} bytes›", bytes.len()));
+        return Some(match detail {
+            Detail::Short => format!("‹binary block, {} bytes›", bytes.len()),
+            Detail::Full => format!(
+                "‹binary block, {} bytes, fnv1a {:016x}›",
+                bytes.len(),
+                fnv1a(bytes)
+            ),
+        });
     }
-    i.response.as_deref().map(|r| shorten(&escape(r), 48))
+    i.response.as_deref().map(|r| fit(escape(r)))
+}
+
+/// 64-bit FNV-1a: a stable, dependency-free fingerprint of a binary payload.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// A row showing a recorded interaction.
@@ -94,7 +131,7 @@ pub(crate) fn row(old: Option<usize>, new: Option<usize>, sign: char, i: &Intera
         sign,
         kind: i.kind.to_string(),
         command: escape(&i.command),
-        response: outcome(i),
+        response: outcome(i, Detail::Short),
         ..Row::default()
     }
 }
@@ -378,6 +415,51 @@ to accept the new behaviour, re-record it on the bench:
             escape("\"Undefined header\" it's"),
             "\"Undefined header\" it's"
         );
+    }
+
+    #[test]
+    fn a_recorded_error_message_is_escaped_in_reports_as_in_textconv() {
+        let mut hang = i(InteractionKind::Query, "MEAS:VOLT?", None);
+        hang.error = Some(crate::session::RecordedError::new(
+            crate::session::RecordedErrorKind::Io,
+            "reset\n\u{1b}[31mby peer",
+        ));
+        let log = vec![hang];
+        let report = MismatchReport::new(
+            "psu",
+            "s.yaml".into(),
+            &log,
+            0,
+            InteractionKind::Query,
+            "MEAS:CURR?",
+            "x",
+        )
+        .to_string();
+        let unused = UnusedReport {
+            session: "s.yaml".into(),
+            instruments: vec![UnusedInstrument::new("psu", &log, 0)],
+            rerecord: "x".into(),
+        }
+        .to_string();
+        let session = crate::session::Session {
+            instruments: vec![(
+                "psu".into(),
+                crate::session::InstrumentLog {
+                    profile: None,
+                    log: log.clone(),
+                },
+            )],
+        };
+        let textconv = crate::diff::session_text(&session);
+        for text in [&report, &unused, &textconv] {
+            assert!(!text.contains('\u{1b}'), "{text}");
+            assert!(
+                text.contains("⚠ io: reset\\n\\u{1b}[31mby peer"),
+                "{text}"
+            );
+        }
+        // Every table line of the report stays one line.
+        assert_eq!(report.lines().filter(|l| l.contains("by peer")).count(), 1);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use replay_core::transport::BoxFuture;
 use replay_core::{Bench, BenchConfig, Error, RecordOptions, ReplayOptions, Transport};
 
 /// A scripted instrument: answers queries from a table; `HANG?` never answers; `DROP` fails.
+/// It can clear an abandoned exchange, so the recorder keeps it after a timeout.
 struct Scripted {
     answers: Vec<(&'static str, Vec<u8>)>,
     pending: VecDeque<Vec<u8>>,
@@ -64,6 +65,14 @@ impl Transport for Scripted {
 
     fn receive_block(&mut self) -> BoxFuture<'_, io::Result<Vec<u8>>> {
         self.receive()
+    }
+
+    fn clear(&mut self) -> BoxFuture<'_, io::Result<()>> {
+        Box::pin(async move {
+            self.pending.clear();
+            self.sent.lock().unwrap().push("<clear>".to_owned());
+            Ok(())
+        })
     }
 }
 
@@ -123,6 +132,7 @@ async fn record(dir: &Path) -> std::path::PathBuf {
             "MEAS:VOLT?",
             ":WAV:DATA?",
             "HANG?",
+            "<clear>",
             "DROP"
         ]
     );

@@ -203,8 +203,17 @@ fn recorded_error(
                 .prop_map(|name| RecordedErrorKind::parse(&name)),
         ],
         text,
+        prop::option::weighted(
+            0.5,
+            prop_oneof![
+                (0u64..100_000).prop_map(std::time::Duration::from_millis),
+                (0u64..100_000_000_000).prop_map(std::time::Duration::from_micros),
+            ],
+        ),
     )
-        .prop_map(|(kind, message)| RecordedError { kind, message })
+        .prop_map(|(kind, message, timeout)| {
+            RecordedError::new(kind, message).with_timeout(timeout)
+        })
 }
 
 fn interaction(

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use replay_core::session::{
-    InstrumentLog, Interaction, InteractionKind, RecordedError, RecordedErrorKind, Session,
-    parse_session, read_session, render_session, write_session,
+    InstrumentLog, Interaction, InteractionKind, RecordedError, Session, parse_session,
+    read_session, render_session, write_session,
 };
 use replay_core::{Bench, Error};
 
@@ -35,10 +35,9 @@ fn sample() -> Session {
     raw.response = Some(String::from_utf8_lossy(&block).into_owned());
     raw.binary = Some(block);
     let mut hang = interaction(InteractionKind::Query, "SYST:HANG?", None, 0.75);
-    hang.error = Some(RecordedError {
-        kind: RecordedErrorKind::Timeout,
-        message: "no answer within 0.5 s".into(),
-    });
+    hang.error = Some(RecordedError::timed_out(std::time::Duration::from_millis(
+        500,
+    )));
     Session {
         instruments: vec![
             (

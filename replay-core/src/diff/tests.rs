@@ -350,10 +350,10 @@ fn binary_payload_compared_by_bytes() {
 fn recorded_error_changes() {
     let old = psu(0.0, "VOLT 5.0, (@1)", "+4.99918100E+00");
     let mut new = old.clone();
-    new.instruments[0].1.log[3].error = Some(RecordedError {
-        kind: RecordedErrorKind::Timeout,
-        message: "no response within 5 s".into(),
-    });
+    new.instruments[0].1.log[3].error = Some(RecordedError::new(
+        RecordedErrorKind::Timeout,
+        "no response within 5 s",
+    ));
     new.instruments[0].1.log[3].response = None;
     let d = diff(&old, &new);
     assert_eq!(d.summary(), "1 recorded error changed");

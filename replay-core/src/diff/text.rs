@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use crate::report::escape;
-use crate::session::{Interaction, Session};
+use crate::report::{Detail, escape, outcome};
+use crate::session::Session;
 
 /// Renders `session` as one line per interaction, without timestamps.
 ///
@@ -42,7 +42,7 @@ pub fn session_text(session: &Session) -> String {
                 i.kind.as_str(),
                 escape(&i.command)
             );
-            if let Some(outcome) = outcome(i) {
+            if let Some(outcome) = outcome(i, Detail::Full) {
                 line.push_str("  → ");
                 line.push_str(&outcome);
             }
@@ -50,27 +50,6 @@ pub fn session_text(session: &Session) -> String {
         }
     }
     out
-}
-
-fn outcome(i: &Interaction) -> Option<String> {
-    if let Some(err) = &i.error {
-        return Some(format!("⚠ {}: {}", err.kind.as_str(), escape(&err.message)));
-    }
-    if let Some(bytes) = &i.binary {
-        return Some(format!(
-            "‹binary block, {} bytes, fnv1a {:016x}›",
-            bytes.len(),
-            fnv1a(bytes)
-        ));
-    }
-    i.response.as_deref().map(escape)
-}
-
-/// 64-bit FNV-1a: a stable, dependency-free fingerprint of a binary payload.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ use std::collections::HashSet;
 use super::model::{
     InstrumentLog, Interaction, InteractionKind, RecordedError, RecordedErrorKind, Session,
 };
-use super::wire::decode_base64;
+use super::wire::{decode_base64, timeout_from_secs};
 
 mod scalar;
 
@@ -207,6 +207,7 @@ struct Entry<'a> {
     response_base64: Option<Scalar<'a>>,
     error: Option<Scalar<'a>>,
     error_message: Option<Scalar<'a>>,
+    timeout_s: Option<Scalar<'a>>,
     timestamp: Option<Scalar<'a>>,
 }
 
@@ -220,6 +221,7 @@ impl<'a> Entry<'a> {
             "response_base64" => &mut self.response_base64,
             "error" => &mut self.error,
             "error_message" => &mut self.error_message,
+            "timeout_s" => &mut self.timeout_s,
             "timestamp" => &mut self.timestamp,
             _ => return None,
         })
@@ -236,13 +238,28 @@ impl<'a> Entry<'a> {
             Some(text) => Some(decode_base64(&text).ok()?),
             None => None,
         };
-        let error = self.error.and_then(Scalar::into_option).map(|kind| {
-            let message = self.error_message.and_then(Scalar::into_option);
-            RecordedError {
-                kind: RecordedErrorKind::parse(&kind),
-                message: message.unwrap_or_default(),
+        // A value `yaml_serde` would refuse, or one out of range: let it report.
+        let timeout_s = match &self.timeout_s {
+            Some(scalar) => Some(scalar.to_f64()?),
+            None => None,
+        };
+        let error = match self.error.and_then(Scalar::into_option) {
+            Some(kind) => {
+                let message = self.error_message.and_then(Scalar::into_option);
+                let timeout = match timeout_s {
+                    Some(secs) => Some(timeout_from_secs(secs).ok()?),
+                    None => None,
+                };
+                Some(
+                    RecordedError::new(
+                        RecordedErrorKind::parse(&kind),
+                        message.unwrap_or_default(),
+                    )
+                    .with_timeout(timeout),
+                )
             }
-        });
+            None => None,
+        };
         Some(Interaction {
             kind,
             command: self.command.map(Scalar::into_string).unwrap_or_default(),

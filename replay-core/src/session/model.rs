@@ -1,6 +1,7 @@
 //! The session model: what a cassette holds, independent of the file format.
 
 use std::fmt;
+use std::time::Duration;
 
 /// A recorded session (a *cassette*): one interaction log per instrument alias, in file order.
 ///
@@ -97,8 +98,9 @@ impl fmt::Display for InteractionKind {
 /// One recorded exchange with an instrument.
 ///
 /// File keys, in the order the writer emits them: `type`, `command`, `response`,
-/// `response_base64`, `error`, `error_message`, `timestamp`. Keys PyTestLab does not know
-/// (`response_base64`, `error`, `error_message`) are additive: PyTestLab ignores them.
+/// `response_base64`, `error`, `error_message`, `timeout_s`, `timestamp`. Keys PyTestLab
+/// does not know (`response_base64`, `error`, `error_message`, `timeout_s`) are additive:
+/// PyTestLab ignores them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Interaction {
     /// The entry's `type`.
@@ -117,13 +119,60 @@ pub struct Interaction {
     pub timestamp: f64,
 }
 
+impl Interaction {
+    /// An interaction with no response and no error yet.
+    pub fn new(kind: InteractionKind, command: impl Into<String>, timestamp: f64) -> Interaction {
+        Interaction {
+            kind,
+            command: command.into(),
+            response: None,
+            binary: None,
+            error: None,
+            timestamp,
+        }
+    }
+}
+
 /// An instrument failure seen while recording, replayed as the same error.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RecordedError {
     /// What failed.
     pub kind: RecordedErrorKind,
-    /// The human-readable detail (`error_message`).
+    /// The human-readable detail (`error_message`), for people: never parsed back.
     pub message: String,
+    /// For a timeout, how long the recorder waited (`timeout_s`, seconds). `None` for other
+    /// errors and for timeouts recorded without it (by older versions, by hand, by other
+    /// tools).
+    pub timeout: Option<Duration>,
+}
+
+impl RecordedError {
+    /// An error of `kind` with its human-readable `message`.
+    pub fn new(kind: RecordedErrorKind, message: impl Into<String>) -> RecordedError {
+        RecordedError {
+            kind,
+            message: message.into(),
+            timeout: None,
+        }
+    }
+
+    /// A timeout after waiting `after`: kind [`RecordedErrorKind::Timeout`], the duration
+    /// stored as `timeout_s` and described in the message.
+    pub fn timed_out(after: Duration) -> RecordedError {
+        RecordedError {
+            kind: RecordedErrorKind::Timeout,
+            message: format!("no answer within {} s", after.as_secs_f64()),
+            timeout: Some(after),
+        }
+    }
+
+    /// This error with `timeout` as its [`RecordedError::timeout`].
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> RecordedError {
+        self.timeout = timeout;
+        self
+    }
 }
 
 /// The class of a [`RecordedError`]. Serialized as the entry's `error` key.

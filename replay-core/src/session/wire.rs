@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use base64::Engine as _;
 use serde::de::{MapAccess, Visitor};
@@ -82,6 +83,8 @@ pub(crate) struct WireEntry {
     pub(crate) error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) error_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) timeout_s: Option<f64>,
     #[serde(default)]
     pub(crate) timestamp: f64,
 }
@@ -96,10 +99,24 @@ pub(crate) fn to_model(wire: Ordered<WireInstrument>) -> Result<Session, (String
                 Some(text) => Some(decode_base64(&text).map_err(|e| (alias.clone(), index, e))?),
                 None => None,
             };
-            let error = entry.error.map(|kind| RecordedError {
-                kind: RecordedErrorKind::parse(&kind),
-                message: entry.error_message.unwrap_or_default(),
-            });
+            let error = match entry.error {
+                Some(kind) => {
+                    let timeout = match entry.timeout_s {
+                        Some(secs) => {
+                            Some(timeout_from_secs(secs).map_err(|e| (alias.clone(), index, e))?)
+                        }
+                        None => None,
+                    };
+                    Some(
+                        RecordedError::new(
+                            RecordedErrorKind::parse(&kind),
+                            entry.error_message.unwrap_or_default(),
+                        )
+                        .with_timeout(timeout),
+                    )
+                }
+                None => None,
+            };
             log.push(Interaction {
                 kind: InteractionKind::parse(&entry.kind),
                 command: entry.command,
@@ -123,6 +140,12 @@ pub(crate) fn to_model(wire: Ordered<WireInstrument>) -> Result<Session, (String
         ));
     }
     Ok(Session { instruments })
+}
+
+/// Reads a `timeout_s` value: a finite, non-negative number of seconds.
+pub(crate) fn timeout_from_secs(secs: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("`timeout_s` must be a non-negative number of seconds, not `{secs}`"))
 }
 
 /// Decodes a `response_base64` value, ignoring line breaks and spaces.
@@ -154,6 +177,11 @@ pub(crate) fn from_model(session: &Session) -> Ordered<WireInstrument> {
                         response_base64: i.binary.as_deref().map(encode_base64),
                         error: i.error.as_ref().map(|e| e.kind.as_str().to_owned()),
                         error_message: i.error.as_ref().map(|e| e.message.clone()),
+                        timeout_s: i
+                            .error
+                            .as_ref()
+                            .and_then(|e| e.timeout)
+                            .map(|d| d.as_secs_f64()),
                         timestamp: i.timestamp,
                     })
                     .collect();

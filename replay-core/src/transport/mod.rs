@@ -67,6 +67,25 @@ pub trait Transport: Send + 'static {
     fn set_max_response(&mut self, bytes: usize) {
         let _ = bytes;
     }
+
+    /// Brings the instrument back in step after an abandoned exchange (a timeout, a caller
+    /// that dropped its future): once it returns `Ok`, nothing the instrument still sends
+    /// for the abandoned exchange may come out of a later [`Transport::receive`]. VXI-11's
+    /// `device_clear` and HiSLIP's device clear are such operations.
+    ///
+    /// The default, for transports that cannot tell a late answer from a new one (a raw
+    /// byte stream), fails with [`io::ErrorKind::Unsupported`]: the recorder then drops the
+    /// connection and opens a new one on the next exchange, and a transport given in
+    /// [`RecordOptions::transport`](crate::RecordOptions::transport), which it cannot
+    /// reopen, refuses every later exchange with [`Error::Unusable`](crate::Error::Unusable).
+    fn clear(&mut self) -> BoxFuture<'_, io::Result<()>> {
+        Box::pin(async {
+            Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this transport cannot clear an abandoned exchange",
+            ))
+        })
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -81,5 +100,8 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn set_max_response(&mut self, bytes: usize) {
         (**self).set_max_response(bytes);
+    }
+    fn clear(&mut self) -> BoxFuture<'_, io::Result<()>> {
+        (**self).clear()
     }
 }

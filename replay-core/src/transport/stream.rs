@@ -16,9 +16,13 @@ use crate::config::Terminators;
 ///
 /// A cancelled exchange still leaves the instrument out of step: its late answer would be
 /// read as the answer to the next query, and a cancelled `send` may have written half a
-/// command. The recorder therefore drops the connection after a timeout and reconnects on
-/// the next exchange (except for a transport given in `RecordOptions`, which it cannot
-/// reopen and keeps).
+/// command. A byte stream cannot tell a late answer from a new one, so this transport keeps
+/// the default [`Transport::clear`] (unsupported): the recorder drops the connection after a
+/// timeout and reconnects on the next exchange, and refuses further exchanges on one given
+/// in `RecordOptions::transport`, which it cannot reopen.
+///
+/// An empty read terminator cannot frame anything: [`Transport::receive`] then fails with
+/// [`io::ErrorKind::InvalidInput`] (binary blocks, framed by their header, still work).
 pub struct StreamTransport<S> {
     stream: S,
     terminators: Terminators,
@@ -70,10 +74,7 @@ where
         self.skip_pending_terminator().await?;
         let term = self.terminators.read.as_bytes().to_vec();
         if term.is_empty() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "the read terminator is empty, so no answer can end; set `terminators` to \"\\n\" or \"\\r\\n\" in the bench config",
-            ));
+            return Err(empty_terminator());
         }
         let mut searched = 0;
         loop {
@@ -180,6 +181,13 @@ where
         }
         Ok(())
     }
+}
+
+fn empty_terminator() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "the read terminator is empty, so no answer can end; set `terminators` to \"\\n\" or \"\\r\\n\" in the bench config",
+    )
 }
 
 /// Where `needle` first occurs in `haystack` (never, for an empty needle).
