@@ -39,14 +39,7 @@ fn rerecorded(old: &Session) -> Session {
         for k in (1..len / 10_000).rev() {
             log.log.insert(
                 k * 10_000,
-                Interaction {
-                    kind: InteractionKind::Write,
-                    command: "*CLS".to_owned(),
-                    response: None,
-                    binary: None,
-                    error: None,
-                    timestamp: 0.0,
-                },
+                Interaction::new(InteractionKind::Write, "*CLS", 0.0),
             );
         }
     }

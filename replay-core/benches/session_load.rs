@@ -24,8 +24,7 @@ fn session_load(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("session_100k.yaml");
     let text = render_session(&session);
-    replay_core::session::write_atomic(&path, text.as_bytes(), "write session")
-        .expect("write the session");
+    replay_core::session::write_session(&path, &session).expect("write the session");
     assert_eq!(
         fast_read(&text).as_ref(),
         Some(&session),

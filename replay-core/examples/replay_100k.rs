@@ -52,8 +52,7 @@ fn main() -> ExitCode {
 fn write(path: &std::path::Path, count: usize) -> Result<(), String> {
     let session = workload::session(count);
     let text = replay_core::session::render_session(&session);
-    replay_core::session::write_atomic(path, text.as_bytes(), "write session")
-        .map_err(|e| e.to_string())?;
+    replay_core::session::write_session(path, &session).map_err(|e| e.to_string())?;
     println!(
         "wrote {count} interactions ({} bytes) to {}",
         text.len(),

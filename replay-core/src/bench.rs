@@ -12,7 +12,7 @@ use crate::recorder::{LiveInstrument, RecordOptions, Recorder, Route};
 use crate::replayer::{ReplayInstrument, ReplayOptions, Replayer};
 use crate::report::MismatchReport;
 use crate::session::{self, Session};
-use crate::sync::lock;
+use replay_support::sync::lock;
 
 /// Whether a bench talks to live instruments or replays a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

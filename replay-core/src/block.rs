@@ -94,7 +94,13 @@ fn describe_byte(b: u8) -> String {
     }
 }
 
-/// Builds a block around `payload` (used by simulators and tests).
+/// Builds an IEEE 488.2 definite-length block (`#<n><len><payload>`) around `payload`: what a
+/// [`Transport`](crate::Transport) of a simulated instrument returns from
+/// [`receive_block`](crate::Transport::receive_block).
+///
+/// ```
+/// assert_eq!(replay_core::transport::encode_block(b"\x00\xff"), b"#12\x00\xff");
+/// ```
 pub fn encode_block(payload: &[u8]) -> Vec<u8> {
     let len = payload.len().to_string();
     let mut out = Vec::with_capacity(2 + len.len() + payload.len());

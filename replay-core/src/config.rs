@@ -37,6 +37,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 ///     baud_rate: 115200             # optional, serial only, default 9600
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct BenchConfig {
     /// Where the config was read from (for messages).
     pub path: PathBuf,
@@ -46,6 +47,7 @@ pub struct BenchConfig {
 
 /// One instrument of the bench config.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct InstrumentConfig {
     /// VISA resource string (`TCPIP0::host::5025::SOCKET`, `ASRL/dev/ttyUSB0::INSTR`).
     pub address: String,
@@ -71,12 +73,43 @@ pub struct InstrumentConfig {
 
 /// Message terminators of an instrument.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Terminators {
     /// Appended to every command sent.
     pub write: String,
     /// Ends every response read. With `\n`, a preceding `\r` is stripped too, so CRLF and LF
     /// instruments both work with the default.
     pub read: String,
+}
+
+impl Terminators {
+    /// `write` appended to every command, `read` ending every response.
+    pub fn new(write: impl Into<String>, read: impl Into<String>) -> Terminators {
+        Terminators {
+            write: write.into(),
+            read: read.into(),
+        }
+    }
+}
+
+impl InstrumentConfig {
+    /// An instrument at `address` with the defaults of an entry that gives only its
+    /// address: no profile, [`DEFAULT_TIMEOUT`], `\n` terminators, 9600 baud,
+    /// [`DEFAULT_MAX_RESPONSE`](crate::transport::DEFAULT_MAX_RESPONSE), no limits, redaction
+    /// rules or secrets.
+    pub fn new(address: impl Into<String>) -> InstrumentConfig {
+        InstrumentConfig {
+            address: address.into(),
+            profile: None,
+            timeout: DEFAULT_TIMEOUT,
+            terminators: Terminators::default(),
+            baud_rate: 9600,
+            max_response: crate::transport::DEFAULT_MAX_RESPONSE,
+            limits: Vec::new(),
+            redact: Vec::new(),
+            secrets: Vec::new(),
+        }
+    }
 }
 
 impl Default for Terminators {
@@ -136,6 +169,14 @@ enum WireTerminators {
 const CONFIG_HINT: &str = "the bench config looks like:\n  instruments:\n    psu:\n      address: TCPIP0::192.168.1.100::5025::SOCKET\n      profile: keysight/EDU36311A   # optional\n      timeout: 5.0                  # optional, seconds";
 
 impl BenchConfig {
+    /// A bench of `instruments` (alias and config, in order); `path` is named in messages.
+    pub fn new(path: impl Into<PathBuf>, instruments: Vec<(String, InstrumentConfig)>) -> Self {
+        BenchConfig {
+            path: path.into(),
+            instruments,
+        }
+    }
+
     /// Reads and validates a bench config file. Blocking file I/O: from async code, call it
     /// through `tokio::task::spawn_blocking` (as [`Bench::record`](crate::Bench::record)
     /// does).

@@ -72,7 +72,6 @@ pub mod transport;
 
 pub use address::Address;
 pub use bench::{Bench, Mode};
-pub use block::encode_block;
 pub use config::{BenchConfig, DEFAULT_TIMEOUT, InstrumentConfig, Terminators};
 pub use error::{Error, Malformed, Result};
 pub use instrument::Instrument;

@@ -7,11 +7,19 @@ use crate::session::{Interaction, InteractionKind};
 
 /// What the test is doing now, to be matched against the next recorded interaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Request<'a> {
     /// The kind of exchange (write, query, binary query, read).
     pub kind: &'a InteractionKind,
     /// The command, without terminator (empty for a read).
     pub command: &'a str,
+}
+
+impl<'a> Request<'a> {
+    /// A request of `kind` sending `command`.
+    pub fn new(kind: &'a InteractionKind, command: &'a str) -> Request<'a> {
+        Request { kind, command }
+    }
 }
 
 /// A rule deciding whether a request replays a recorded interaction.

@@ -14,8 +14,8 @@ use crate::session::{
     InstrumentLog, InstrumentRules, Interaction, InteractionKind, RecordedError, RecordedErrorKind,
     Session,
 };
-use crate::sync::lock;
 use crate::transport::{BoxFuture, ResponseTooLarge, Transport};
+use replay_support::sync::lock;
 
 /// Opens a transport for a custom address scheme.
 pub type ConnectFn = dyn Fn(&str, &InstrumentConfig) -> BoxFuture<'static, io::Result<Box<dyn Transport>>>

@@ -10,7 +10,7 @@ use crate::outcome::Outcome;
 use crate::report::{DEFAULT_RERECORD, MismatchReport, UnusedInstrument, UnusedReport};
 use crate::safety::Guard;
 use crate::session::{InstrumentLog, InteractionKind, RecordedErrorKind, Session};
-use crate::sync::lock;
+use replay_support::sync::lock;
 
 /// Options for [`Bench::replay_with`](crate::Bench::replay_with).
 #[derive(Clone)]

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::session::{Interaction, InteractionKind};
-pub(crate) use replay_support::table::{Row, bold, render_rows};
+pub(crate) use replay_support::table::{Row, bold, render_rows, windows};
 pub(crate) use replay_support::text::{escape, shorten};
 
 /// How many recorded interactions a report shows before the divergence.
@@ -22,6 +22,7 @@ pub(crate) const DEFAULT_RERECORD: &str =
 
 /// A replay deviation: the test did something other than what the session recorded next.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct MismatchReport {
     /// The instrument alias.
     pub alias: String,
@@ -54,8 +55,9 @@ impl MismatchReport {
         actual_command: &str,
         rerecord: &str,
     ) -> MismatchReport {
-        let start = index.saturating_sub(CONTEXT_BEFORE);
-        let end = (index + 1 + CONTEXT_AFTER).min(log.len());
+        let shown = windows([index], log.len(), CONTEXT_BEFORE, CONTEXT_AFTER)
+            .pop()
+            .unwrap_or_default();
         MismatchReport {
             alias: alias.to_owned(),
             session,
@@ -64,7 +66,7 @@ impl MismatchReport {
             expected: log.get(index).cloned(),
             actual_kind,
             actual_command: actual_command.to_owned(),
-            context: (start..end).map(|i| (i + 1, log[i].clone())).collect(),
+            context: shown.map(|i| (i + 1, log[i].clone())).collect(),
             rerecord: rerecord.to_owned(),
         }
     }
@@ -217,6 +219,7 @@ impl MismatchReport {
 
 /// Recorded interactions that a finished replay never reached.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct UnusedReport {
     /// The session file.
     pub session: PathBuf,
@@ -228,6 +231,7 @@ pub struct UnusedReport {
 
 /// The unused tail of one instrument's log.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct UnusedInstrument {
     /// The alias.
     pub alias: String,
@@ -453,10 +457,7 @@ to accept the new behaviour, re-record it on the bench:
         let textconv = crate::diff::session_text(&session);
         for text in [&report, &unused, &textconv] {
             assert!(!text.contains('\u{1b}'), "{text}");
-            assert!(
-                text.contains("⚠ io: reset\\n\\u{1b}[31mby peer"),
-                "{text}"
-            );
+            assert!(text.contains("⚠ io: reset\\n\\u{1b}[31mby peer"), "{text}");
         }
         // Every table line of the report stays one line.
         assert_eq!(report.lines().filter(|l| l.contains("by peer")).count(), 1);

@@ -28,7 +28,7 @@ impl Scripted {
                 ("MEAS:VOLT?", b"+4.99918100E+00".to_vec()),
                 (
                     ":WAV:DATA?",
-                    replay_core::encode_block(&(0..=255u8).collect::<Vec<_>>()),
+                    replay_core::transport::encode_block(&(0..=255u8).collect::<Vec<_>>()),
                 ),
             ],
             pending: VecDeque::new(),

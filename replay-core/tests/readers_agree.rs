@@ -228,16 +228,13 @@ fn interaction(
         prop::option::weighted(0.1, recorded_error(text)),
         timestamp,
     )
-        .prop_map(
-            |(kind, command, response, binary, error, timestamp)| Interaction {
-                kind,
-                command,
-                response,
-                binary,
-                error,
-                timestamp,
-            },
-        )
+        .prop_map(|(kind, command, response, binary, error, timestamp)| {
+            let mut interaction = Interaction::new(kind, command, timestamp);
+            interaction.response = response;
+            interaction.binary = binary;
+            interaction.error = error;
+            interaction
+        })
 }
 
 fn session(
@@ -250,11 +247,7 @@ fn session(
         prop::option::of(text.clone()),
         prop::collection::vec(interaction(text, timestamp), min_entries..6),
     )
-        .prop_map(|(profile, log)| InstrumentLog {
-            profile,
-            rules: Default::default(),
-            log,
-        });
+        .prop_map(|(profile, log)| InstrumentLog::new(profile, log));
     prop::collection::vec((alias, log), 1..4).prop_map(|instruments| {
         let mut unique: Vec<(String, InstrumentLog)> = Vec::new();
         for (alias, log) in instruments {
@@ -262,9 +255,7 @@ fn session(
                 unique.push((alias, log));
             }
         }
-        Session {
-            instruments: unique,
-        }
+        Session::new(unique)
     })
 }
 

@@ -18,19 +18,14 @@ fn interaction(
     response: Option<&str>,
     t: f64,
 ) -> Interaction {
-    Interaction {
-        kind,
-        command: command.into(),
-        response: response.map(Into::into),
-        binary: None,
-        error: None,
-        timestamp: t,
-    }
+    let mut interaction = Interaction::new(kind, command, t);
+    interaction.response = response.map(Into::into);
+    interaction
 }
 
 fn sample() -> Session {
     let payload: Vec<u8> = (0..=255u8).collect();
-    let block = replay_core::encode_block(&payload);
+    let block = replay_core::transport::encode_block(&payload);
     let mut raw = interaction(InteractionKind::QueryRaw, ":WAV:DATA?", None, 0.5);
     raw.response = Some(String::from_utf8_lossy(&block).into_owned());
     raw.binary = Some(block);
@@ -38,52 +33,42 @@ fn sample() -> Session {
     hang.error = Some(RecordedError::timed_out(std::time::Duration::from_millis(
         500,
     )));
-    Session {
-        instruments: vec![
-            (
-                "psu".into(),
-                InstrumentLog {
-                    profile: Some("keysight/EDU36311A".into()),
-                    rules: Default::default(),
-                    log: vec![
-                        interaction(
-                            InteractionKind::Query,
-                            "*IDN?",
-                            Some("Keysight Technologies,EDU36311A,CN61130056,K-01.08.03"),
-                            0.029241,
-                        ),
-                        interaction(InteractionKind::Write, "VOLT 5.0, (@1)", None, 0.713654),
-                        interaction(
-                            InteractionKind::Query,
-                            "MEAS:VOLT? (@1)",
-                            Some("+4.99918100E+00"),
-                            1.614894,
-                        ),
-                        interaction(
-                            InteractionKind::Query,
-                            ":SYSTem:ERRor?",
-                            Some("+0,\"No error\""),
-                            1.7,
-                        ),
-                        interaction(
-                            InteractionKind::Query,
-                            "MEAS:CURR? (@1)",
-                            Some("0.050028"),
-                            1.8,
-                        ),
-                    ],
-                },
+    Session::new(vec![
+        (
+            "psu".into(),
+            InstrumentLog::new(
+                Some("keysight/EDU36311A".into()),
+                vec![
+                    interaction(
+                        InteractionKind::Query,
+                        "*IDN?",
+                        Some("Keysight Technologies,EDU36311A,CN61130056,K-01.08.03"),
+                        0.029241,
+                    ),
+                    interaction(InteractionKind::Write, "VOLT 5.0, (@1)", None, 0.713654),
+                    interaction(
+                        InteractionKind::Query,
+                        "MEAS:VOLT? (@1)",
+                        Some("+4.99918100E+00"),
+                        1.614894,
+                    ),
+                    interaction(
+                        InteractionKind::Query,
+                        ":SYSTem:ERRor?",
+                        Some("+0,\"No error\""),
+                        1.7,
+                    ),
+                    interaction(
+                        InteractionKind::Query,
+                        "MEAS:CURR? (@1)",
+                        Some("0.050028"),
+                        1.8,
+                    ),
+                ],
             ),
-            (
-                "scope".into(),
-                InstrumentLog {
-                    profile: None,
-                    rules: Default::default(),
-                    log: vec![raw, hang],
-                },
-            ),
-        ],
-    }
+        ),
+        ("scope".into(), InstrumentLog::new(None, vec![raw, hang])),
+    ])
 }
 
 #[test]

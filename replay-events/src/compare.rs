@@ -16,7 +16,7 @@ use similar::{Algorithm, DiffOp};
 use super::analysis::format_offset;
 use super::format::compact;
 use super::model::{RecordedEvent, Recording, number_f64};
-use replay_support::table::{Row, bold, green, red, render_rows};
+use replay_support::table::{Row, bold, green, red, render_rows, windows};
 use replay_support::text::shorten;
 
 /// One side of a comparison.
@@ -295,53 +295,45 @@ impl Comparison {
             kind: line,
             ..Row::default()
         };
-        for (n, op) in ops.iter().enumerate() {
-            match op {
+        // Every aligned event on its own line, then two events of context around each change.
+        let mut lines: Vec<(Option<usize>, Option<usize>, char)> = Vec::new();
+        for op in ops {
+            match *op {
                 DiffOp::Equal {
                     old_index,
                     new_index,
                     len,
-                } => {
-                    // Context: two events after the previous change and before the next one.
-                    let after_prev = if n > 0 { 2.min(*len) } else { 0 };
-                    let before_next = if n + 1 < ops.len() { 2.min(*len) } else { 0 };
-                    let mut printed_gap = false;
-                    for k in 0..*len {
-                        if k < after_prev || k >= len - before_next {
-                            let line = self.line(&self.left_events[old_index + k]);
-                            rows.push(event_row(
-                                Some(old_index + k + 1),
-                                Some(new_index + k + 1),
-                                ' ',
-                                line,
-                            ));
-                        } else if !printed_gap {
-                            printed_gap = true;
-                            rows.push(Row::gap());
-                        }
-                    }
-                }
+                } => lines.extend((0..len).map(|k| (Some(old_index + k), Some(new_index + k), ' '))),
                 _ => {
-                    for i in op.old_range() {
-                        if shown >= max_changes {
-                            hidden += 1;
-                            continue;
-                        }
-                        shown += 1;
-                        let line = self.line(&self.left_events[i]);
-                        rows.push(event_row(Some(i + 1), None, '-', line));
-                    }
-                    for i in op.new_range() {
-                        if shown >= max_changes {
-                            hidden += 1;
-                            continue;
-                        }
-                        shown += 1;
-                        let line = self.line(&self.right_events[i]);
-                        rows.push(event_row(None, Some(i + 1), '+', line));
-                    }
+                    lines.extend(op.old_range().map(|i| (Some(i), None, '-')));
+                    lines.extend(op.new_range().map(|i| (None, Some(i), '+')));
                 }
             }
+        }
+        let changed = (0..lines.len()).filter(|&k| lines[k].2 != ' ');
+        let mut end = 0;
+        for hunk in windows(changed, lines.len(), 2, 2) {
+            if hunk.start > end {
+                rows.push(Row::gap());
+            }
+            end = hunk.end;
+            for &(old, new, sign) in &lines[hunk] {
+                if sign != ' ' {
+                    if shown >= max_changes {
+                        hidden += 1;
+                        continue;
+                    }
+                    shown += 1;
+                }
+                let event = match old {
+                    Some(i) => &self.left_events[i],
+                    None => &self.right_events[new.unwrap_or_default()],
+                };
+                rows.push(event_row(old.map(|i| i + 1), new.map(|i| i + 1), sign, self.line(event)));
+            }
+        }
+        if end < lines.len() && !rows.is_empty() {
+            rows.push(Row::gap());
         }
         let _ = render_rows(&mut out, &rows, color);
         if hidden > 0 {

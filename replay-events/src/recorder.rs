@@ -111,10 +111,7 @@ impl EventRecorder {
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the event list half-updated (pushes
         // are atomic), so a poisoned lock is still usable.
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        replay_support::sync::lock(&self.inner.state)
     }
 
     /// Records an enum value: the event name is the variant's name and the data its

@@ -1,6 +1,6 @@
 //! **replay-harness**: record-and-replay tests for lab instruments, in one dev-dependency.
 //!
-//! Re-exports the whole runtime ([`replay_core`]) and adds the [`recorded_test`] attribute:
+//! Re-exports the instrument API of [`replay_core`] and adds the [`recorded_test`] attribute:
 //! one `async fn` that talks to the bench live with `RECORD=1` and replays from its cassette
 //! everywhere else.
 //!
@@ -8,7 +8,7 @@
 //! use replay_harness::{recorded_test, Bench};
 //!
 //! #[recorded_test]
-//! async fn psu_output_follows_setpoint(bench: &Bench) -> replay_harness::Result<()> {
+//! async fn psu_output_follows_setpoint(bench: &Bench) -> replay_harness::TestResult {
 //!     let psu = bench.instrument("psu")?;
 //!     psu.write("VOLT 5.0, (@1)").await?;
 //!     psu.write("OUTP ON, (@1)").await?;
@@ -46,10 +46,12 @@ mod harness;
 mod registry;
 mod runtime;
 
-// Everything of the runtime, so users add one dev-dependency. `Result` is deliberately
-// shadowed below: a test body wants the boxed error, the runtime API keeps
-// `replay_harness::Error` (= `replay_core::Error`).
-pub use replay_core::*;
+// What a test calls, so users add one dev-dependency: the instrument API of `replay-core`.
+pub use replay_core::{
+    Address, Bench, BenchConfig, ConnectFn, DEFAULT_TIMEOUT, Error, ExactMatcher, Instrument,
+    InstrumentConfig, Matcher, Mode, RecordOptions, ReplayOptions, Request, Result, Terminators,
+    Transport, diff, report, session, transport,
+};
 
 /// The attribute that turns an `async fn(&Bench)` into a recorded test.
 ///
@@ -65,7 +67,7 @@ pub use replay_core::*;
 /// ```
 ///
 /// The function must be `async`, take exactly one `&Bench` and return `()` or
-/// `Result<(), E>` with `E: Debug` (use [`Result`] to `?` any error). The attribute keeps
+/// `Result<(), E>` with `E: Debug` (use [`TestResult`] to `?` any error). The attribute keeps
 /// the body as a private function and emits an ordinary `#[test]` with the original name,
 /// which builds a current-thread tokio runtime, opens the bench and runs the body; it also
 /// registers the test so that replay's custom harness finds it in a `harness = false`
@@ -100,9 +102,9 @@ pub use harness::BenchExt;
 struct ReadmeDoctests;
 
 /// What a test file imports: `use replay_harness::prelude::*;` brings the attribute,
-/// [`Bench`], [`BenchExt`] (for `bench.snapshot(…)`) and the boxed [`Result`](crate::Result).
+/// [`Bench`], [`BenchExt`] (for `bench.snapshot(…)`) and [`TestResult`].
 pub mod prelude {
-    pub use crate::{Bench, BenchExt, Result, recorded_test};
+    pub use crate::{Bench, BenchExt, TestResult, recorded_test};
 }
 
 /// The `main` of a `harness = false` test target: runs every `#[recorded_test]` of the
@@ -118,7 +120,7 @@ pub mod prelude {
 /// use replay_harness::prelude::*;
 ///
 /// #[recorded_test]
-/// async fn idn_is_keysight(bench: &Bench) -> replay_harness::Result<()> {
+/// async fn idn_is_keysight(bench: &Bench) -> replay_harness::TestResult {
 ///     let idn = bench.instrument("psu")?.query("*IDN?").await?;
 ///     assert!(idn.starts_with("Keysight"));
 ///     bench.snapshot("idn", &idn);
@@ -154,30 +156,34 @@ macro_rules! main {
     };
 }
 
-/// A `Result` whose error is any boxed error, so a test body can use `?` on anything.
+/// What a test body returns: `Ok(())`, or any error boxed, so it can use `?` on anything
+/// (`TestResult<T>` for a helper that returns a value).
 ///
-/// The runtime's own API returns [`replay_core::Result`] (error [`Error`]).
-pub type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;
+/// Not to be confused with [`Result`] (= `replay_core::Result`), whose error is the
+/// runtime's [`Error`].
+pub type TestResult<T = (), E = Box<dyn std::error::Error + Send + Sync>> =
+    std::result::Result<T, E>;
+
+/// The runtime's internals for this crate's own integration tests (`tests/recorded_runtime.rs`
+/// drives `run_test_with` end to end), behind the internal feature `__test`, which only
+/// this crate's dev-dependency on itself turns on. Not an API.
+#[cfg(feature = "__test")]
+#[doc(hidden)]
+pub mod __test {
+    pub use crate::runtime::{Env, FailureKind, Outcome, RunOptions, panic_message, run_test_with};
+}
 
 #[doc(hidden)]
 pub mod __private {
-    //! What `#[recorded_test]` expansions and the custom harness call. Not a public API:
-    //! it changes without notice.
+    //! What `#[recorded_test]` expansions and `main!()` name, and nothing else. Not a public
+    //! API: it changes without notice.
 
     pub use linkme;
-    pub use tokio;
 
     pub use crate::harness::{HarnessTarget, main as harness_main};
-    pub use crate::registry::{BodyFn, BodyFuture, BodyResult, TESTS, TestDef};
+    pub use crate::registry::{BodyFuture, TESTS, TestDef};
     pub use crate::runtime::describe::{
-        AsDynError, Describe, DescribeDebug, DescribeDisplay, DescribeDynError, DescribeError,
-        TestReturn,
-    };
-    pub use crate::runtime::{
-        CONFIG_FILE, Env, FailureKind, ORPHANS_VAR, OrphanPolicy, Outcome, RECORD_VALUES,
-        RecordMode, ReplayConfig, RunOptions, TOLERANCE_VAR, TestPaths, change_summary,
-        color_enabled, is_ci, panic_message, parse_tolerance, rerecord_command, run_test,
-        run_test_with, target_selector,
+        Describe, DescribeDebug, DescribeDisplay, DescribeDynError, DescribeError, TestReturn,
     };
 
     /// Runs one test from its `#[test]` wrapper: panics with the failure message when it

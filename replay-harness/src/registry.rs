@@ -3,8 +3,8 @@
 //! Every `#[recorded_test]` adds one [`TestDef`] to the [`TESTS`] distributed slice (linkme), so
 //! a custom harness in a `harness = false` target (where `#[test]` items are compiled out)
 //! finds every test of the target without the user listing them. Run one with
-//! [`run_test`](crate::__private::run_test), which returns an
-//! [`Outcome`](crate::__private::Outcome).
+//! `runtime::run_test`, which returns an
+//! `runtime::Outcome`.
 //!
 //! Not part of the public API: reach it through [`crate::__private`].
 

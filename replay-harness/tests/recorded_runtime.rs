@@ -1,5 +1,5 @@
 //! `#[recorded_test]` and its runtime in-process: the registered tests are run through
-//! `__private::run_test_with` against a package root in a temp dir and a small SCPI
+//! `run_test_with` against a package root in a temp dir and a small SCPI
 //! instrument on loopback TCP, and every outcome is checked.
 //!
 //! The functions below are `#[ignore]`d so that libtest does not run them on their own;
@@ -11,14 +11,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use replay_harness::__private::{
-    Env, FailureKind, Outcome, RunOptions, TESTS, TestDef, run_test_with,
-};
+use replay_harness::__private::{TESTS, TestDef};
+use replay_harness::__test::{Env, FailureKind, Outcome, RunOptions, run_test_with};
 use replay_harness::{Bench, BenchExt, recorded_test};
 
 #[recorded_test(session = "shared/talks.yaml")]
 #[ignore = "run by the tests below"]
-async fn talks(bench: &Bench) -> replay_harness::Result<()> {
+async fn talks(bench: &Bench) -> replay_harness::TestResult {
     let psu = bench.instrument("psu")?;
     assert!(psu.query("*IDN?").await?.starts_with("ACME"));
     psu.write("VOLT 5").await?;
@@ -28,14 +27,14 @@ async fn talks(bench: &Bench) -> replay_harness::Result<()> {
 
 #[recorded_test(session = "shared/talks.yaml")]
 #[ignore = "run by the tests below"]
-async fn talks_less(bench: &Bench) -> replay_harness::Result<()> {
+async fn talks_less(bench: &Bench) -> replay_harness::TestResult {
     bench.instrument("psu")?.query("*IDN?").await?;
     Ok(())
 }
 
 #[recorded_test(session = "shared/talks.yaml")]
 #[ignore = "run by the tests below"]
-async fn talks_then_fails(bench: &Bench) -> replay_harness::Result<()> {
+async fn talks_then_fails(bench: &Bench) -> replay_harness::TestResult {
     bench.instrument("psu")?.query("*IDN?").await?;
     Err("own failure".into())
 }
@@ -55,7 +54,7 @@ async fn talks_then_panics(bench: &Bench) {
 
 #[recorded_test(session = "shared/talks.yaml")]
 #[ignore = "run by the tests below"]
-async fn talks_with_snapshot(bench: &Bench) -> replay_harness::Result<()> {
+async fn talks_with_snapshot(bench: &Bench) -> replay_harness::TestResult {
     let idn = bench.instrument("psu")?.query("*IDN?").await?;
     bench.snapshot("idn", &idn);
     Ok(())
@@ -353,7 +352,7 @@ fn failed_or_panicking_recording_leaves_the_cassette() {
     match pkg.run("talks_then_panics", Some("1"), None) {
         Outcome::Panicked { payload, note, .. } => {
             assert_eq!(
-                replay_harness::__private::panic_message(&*payload),
+                replay_harness::__test::panic_message(&*payload),
                 "the body panicked"
             );
             assert!(note.contains("was left untouched"), "{note}");

@@ -218,7 +218,7 @@ mod tests {
             .collect()
     }
 
-    const GOOD: &str = "async fn psu_ramp(bench: &Bench) -> replay_harness::Result<()> { Ok(()) }";
+    const GOOD: &str = "async fn psu_ramp(bench: &Bench) -> replay_harness::TestResult { Ok(()) }";
 
     #[test]
     fn expands_body_test_and_registration() {

@@ -5,7 +5,7 @@
 //! use replay_harness::{recorded_test, Bench};
 //!
 //! #[recorded_test(session = "psu/ramp.yaml")]
-//! async fn psu_ramp(bench: &Bench) -> replay_harness::Result<()> {
+//! async fn psu_ramp(bench: &Bench) -> replay_harness::TestResult {
 //!     bench.instrument("psu")?.write("VOLT 5.0").await?;
 //!     Ok(())
 //! }

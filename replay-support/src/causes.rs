@@ -20,6 +20,18 @@ pub fn fmt_with_causes(error: &dyn Error, f: &mut fmt::Formatter<'_>) -> fmt::Re
     Ok(())
 }
 
+/// `error`'s `Display` and its `caused by:` list as one string (what
+/// [`fmt_with_causes`] writes), for a message built from an error that is not ours.
+pub fn with_causes(error: &dyn Error) -> String {
+    struct Show<'a>(&'a dyn Error);
+    impl fmt::Display for Show<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt_with_causes(self.0, f)
+        }
+    }
+    Show(error).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +62,6 @@ mod tests {
             Show(&err).to_string(),
             "failed to read `x`\n\ncaused by:\n  - disk on fire"
         );
+        assert_eq!(with_causes(&err), Show(&err).to_string());
     }
 }

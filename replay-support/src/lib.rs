@@ -21,6 +21,7 @@
 //! - [`Malformed`]: where and how a file is malformed, with a rustc-style snippet.
 //! - [`causes`]: the `caused by:` chain that every error's `Debug` prints.
 //! - [`term`]: when to colour output.
+//! - [`sync`]: locking a mutex that a panicking test may have poisoned.
 //!
 //! # Known limitations
 //!
@@ -33,6 +34,7 @@
 pub mod causes;
 pub mod fs;
 mod malformed;
+pub mod sync;
 pub mod table;
 pub mod term;
 pub mod text;

@@ -2,6 +2,7 @@
 //! rules. Shared by replay mismatch reports, cassette diffs and event comparisons.
 
 use std::fmt;
+use std::ops::Range;
 
 /// One line of a report body.
 #[derive(Clone, Debug, Default)]
@@ -32,6 +33,36 @@ impl Row {
             ..Row::default()
         }
     }
+}
+
+/// The parts of a sequence of `len` items to show around the items at `changed` (in
+/// increasing order): `before` items before each and `after` items after it, clipped to the
+/// sequence, overlapping or touching windows merged. The one definition of "context around
+/// a change" for mismatch reports, cassette diffs and event comparisons; a caller draws a
+/// [`Row::gap`] between two windows.
+///
+/// ```
+/// use replay_support::table::windows;
+/// assert_eq!(windows([2, 9], 12, 1, 1), [1..4, 8..11]);
+/// assert_eq!(windows([2, 5], 12, 1, 1), [1..7]);
+/// assert_eq!(windows([5], 5, 3, 1), [2..5]); // a change past the end
+/// ```
+pub fn windows(
+    changed: impl IntoIterator<Item = usize>,
+    len: usize,
+    before: usize,
+    after: usize,
+) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for at in changed {
+        let start = at.saturating_sub(before).min(len);
+        let end = at.saturating_add(after).saturating_add(1).min(len);
+        match out.last_mut() {
+            Some(last) if start <= last.end => last.end = last.end.max(end),
+            _ => out.push(start..end),
+        }
+    }
+    out
 }
 
 /// ANSI styles used when a caller asks for colour.

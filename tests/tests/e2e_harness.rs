@@ -17,7 +17,7 @@ const LAB: &str = r#"
 use replay_harness::prelude::*;
 
 #[recorded_test]
-async fn idn(bench: &Bench) -> replay_harness::Result<()> {
+async fn idn(bench: &Bench) -> replay_harness::TestResult {
     let idn = bench.instrument("psu")?.query("*IDN?").await?;
     let suffix = std::env::var("SCRATCH_SNAPSHOT_SUFFIX").unwrap_or_default();
     bench.snapshot("idn", &format!("{idn}{suffix}"));
@@ -31,7 +31,7 @@ mod psu {
     use replay_harness::prelude::*;
 
     #[recorded_test]
-    async fn setpoint(bench: &Bench) -> replay_harness::Result<()> {
+    async fn setpoint(bench: &Bench) -> replay_harness::TestResult {
         let psu = bench.instrument("psu")?;
         let volts = std::env::var("SCRATCH_VOLTS").unwrap_or_else(|_| "5.0".to_owned());
         psu.write("*RST").await?;
@@ -50,7 +50,7 @@ mod psu {
 }
 
 #[recorded_test]
-async fn dmm_reads(bench: &Bench) -> replay_harness::Result<()> {
+async fn dmm_reads(bench: &Bench) -> replay_harness::TestResult {
     bench.instrument("dmm")?.query("*IDN?").await?;
     Ok(())
 }

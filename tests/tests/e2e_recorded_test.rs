@@ -18,7 +18,7 @@ fn flag(name: &str) -> bool {
 }
 
 #[recorded_test]
-async fn psu_setpoint(bench: &Bench) -> replay_harness::Result<()> {
+async fn psu_setpoint(bench: &Bench) -> replay_harness::TestResult {
     let psu = bench.instrument("psu")?;
     let volts = std::env::var("SCRATCH_VOLTS").unwrap_or_else(|_| "5.0".to_owned());
     psu.write(&format!("VOLT {volts}, (@1)")).await?;
@@ -43,7 +43,7 @@ async fn dmm_identifies(bench: &Bench) {
 }
 
 #[recorded_test(session = "custom/place.yaml")]
-async fn custom_session(bench: &Bench) -> replay_harness::Result<()> {
+async fn custom_session(bench: &Bench) -> replay_harness::TestResult {
     bench.instrument("psu")?.query("*IDN?").await?;
     Ok(())
 }
@@ -55,7 +55,7 @@ mod tests {
     use replay_harness::{recorded_test, Bench};
 
     #[recorded_test]
-    async fn lib_idn(bench: &Bench) -> replay_harness::Result<()> {
+    async fn lib_idn(bench: &Bench) -> replay_harness::TestResult {
         bench.instrument("psu")?.query("*IDN?").await?;
         Ok(())
     }
@@ -68,7 +68,7 @@ mod psu {
     use replay_harness::{recorded_test, Bench};
 
     #[recorded_test]
-    async fn ramp(bench: &Bench) -> replay_harness::Result<()> {
+    async fn ramp(bench: &Bench) -> replay_harness::TestResult {
         bench.instrument("psu")?.write("VOLT:RAMP ON").await?;
         Ok(())
     }

@@ -11,12 +11,12 @@ use replay_harness::prelude::*;
 use serde::Serialize;
 
 /// Parses an SCPI number (`+4.99918100E+00`).
-fn number(text: &str) -> replay_harness::Result<f64> {
+fn number(text: &str) -> replay_harness::TestResult<f64> {
     Ok(text.trim().parse()?)
 }
 
 #[recorded_test]
-async fn idn_is_keysight(bench: &Bench) -> replay_harness::Result<()> {
+async fn idn_is_keysight(bench: &Bench) -> replay_harness::TestResult {
     let idn = bench.instrument("psu")?.query("*IDN?").await?;
     assert!(idn.starts_with("Keysight Technologies,EDU36311A"), "{idn}");
     bench.snapshot("idn", &idn);
@@ -35,7 +35,7 @@ mod psu {
     }
 
     #[recorded_test]
-    async fn ramp(bench: &Bench) -> replay_harness::Result<()> {
+    async fn ramp(bench: &Bench) -> replay_harness::TestResult {
         let started = std::time::Instant::now();
         let psu = bench.instrument("psu")?;
         psu.write("*RST").await?;
@@ -61,7 +61,7 @@ mod psu {
     }
 
     #[recorded_test]
-    async fn current_limit_holds(bench: &Bench) -> replay_harness::Result<()> {
+    async fn current_limit_holds(bench: &Bench) -> replay_harness::TestResult {
         let psu = bench.instrument("psu")?;
         psu.write("*RST").await?;
         // CH1 drives 30 Ω: 6 V would draw 200 mA, the limit holds it at 100 mA.
@@ -78,7 +78,7 @@ mod dmm {
     use super::*;
 
     #[recorded_test]
-    async fn reads_the_psu(bench: &Bench) -> replay_harness::Result<()> {
+    async fn reads_the_psu(bench: &Bench) -> replay_harness::TestResult {
         let psu = bench.instrument("psu")?;
         let dmm = bench.instrument("dmm")?;
         psu.write("*RST").await?;
@@ -106,7 +106,7 @@ mod scope {
     }
 
     #[recorded_test]
-    async fn waveform_block(bench: &Bench) -> replay_harness::Result<()> {
+    async fn waveform_block(bench: &Bench) -> replay_harness::TestResult {
         let scope = bench.instrument("scope")?;
         scope.write("*RST").await?;
         scope

@@ -9,12 +9,12 @@
 use replay_harness::{Bench, recorded_test};
 
 /// Parses an SCPI number (`+4.99918100E+00`).
-fn number(text: &str) -> replay_harness::Result<f64> {
+fn number(text: &str) -> replay_harness::TestResult<f64> {
     Ok(text.trim().parse()?)
 }
 
 #[recorded_test]
-async fn psu_output_follows_setpoint(bench: &Bench) -> replay_harness::Result<()> {
+async fn psu_output_follows_setpoint(bench: &Bench) -> replay_harness::TestResult {
     let psu = bench.instrument("psu")?;
     psu.write("*RST").await?;
     psu.write("VOLT 5.0, (@1)").await?;
@@ -26,7 +26,7 @@ async fn psu_output_follows_setpoint(bench: &Bench) -> replay_harness::Result<()
 }
 
 #[recorded_test]
-async fn psu_current_follows_the_load(bench: &Bench) -> replay_harness::Result<()> {
+async fn psu_current_follows_the_load(bench: &Bench) -> replay_harness::TestResult {
     let psu = bench.instrument("psu")?;
     psu.write("*RST").await?;
     // CH2 drives 100 Ω: 10 V gives 100 mA.
@@ -39,7 +39,7 @@ async fn psu_current_follows_the_load(bench: &Bench) -> replay_harness::Result<(
 }
 
 #[recorded_test]
-async fn dmm_reads_psu_channel_1(bench: &Bench) -> replay_harness::Result<()> {
+async fn dmm_reads_psu_channel_1(bench: &Bench) -> replay_harness::TestResult {
     let psu = bench.instrument("psu")?;
     let dmm = bench.instrument("dmm")?;
     psu.write("*RST").await?;
@@ -74,7 +74,7 @@ async fn every_instrument_identifies_itself(bench: &Bench) {
 
 /// The cassette path chosen by the test: `sessions/replay-tests/scope/waveform.yaml`.
 #[recorded_test(session = "scope/waveform.yaml")]
-async fn scope_waveform_is_a_binary_block(bench: &Bench) -> replay_harness::Result<()> {
+async fn scope_waveform_is_a_binary_block(bench: &Bench) -> replay_harness::TestResult {
     let scope = bench.instrument("scope")?;
     scope.write("*RST").await?;
     scope
@@ -97,7 +97,7 @@ mod errors {
 
     /// Nested module: `sessions/replay-tests/recorded_bench/errors/…`.
     #[recorded_test]
-    async fn undefined_header_is_queued(bench: &Bench) -> replay_harness::Result<()> {
+    async fn undefined_header_is_queued(bench: &Bench) -> replay_harness::TestResult {
         let psu = bench.instrument("psu")?;
         psu.write("*CLS").await?;
         psu.write("VOLT:BOGUS 1").await?;

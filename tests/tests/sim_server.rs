@@ -345,7 +345,7 @@ async fn record_through_replay_then_replay_offline() {
     assert_eq!(scope_log[1].kind, InteractionKind::QueryRaw);
     assert_eq!(
         scope_log[1].binary.as_deref(),
-        Some(replay_harness::encode_block(&waveform).as_slice())
+        Some(replay_harness::transport::encode_block(&waveform).as_slice())
     );
     let dmm_log = &recorded.instrument("dmm").unwrap().log;
     assert_eq!(

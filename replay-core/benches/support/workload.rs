@@ -46,7 +46,7 @@ fn generate(interactions: usize, mut record: impl FnMut(usize, Interaction)) {
             let payload: Vec<u8> = (0..2_000u32)
                 .map(|k| ((k * 7 + n as u32) % 256) as u8)
                 .collect();
-            let block = replay_core::encode_block(&payload);
+            let block = replay_core::transport::encode_block(&payload);
             let text = String::from_utf8_lossy(&block).into_owned();
             sink.push(
                 2,
@@ -129,17 +129,12 @@ impl Sink<'_> {
     ) {
         self.clock += 0.000_137_5 + (self.made % 7) as f64 * 0.000_011_3;
         self.made += 1;
-        (self.record)(
-            instrument,
-            Interaction {
-                kind,
-                command,
-                response,
-                binary,
-                error: None,
-                timestamp: self.clock,
-            },
-        );
+        (self.record)(instrument, {
+            let mut interaction = Interaction::new(kind, command, self.clock);
+            interaction.response = response;
+            interaction.binary = binary;
+            interaction
+        });
     }
 }
 
@@ -156,22 +151,18 @@ pub fn session(interactions: usize) -> Session {
     generate(interactions, |instrument, interaction| {
         logs[instrument].push(interaction)
     });
-    Session {
-        instruments: ALIASES
+    Session::new(
+        ALIASES
             .iter()
             .zip(logs)
             .map(|((alias, profile), log)| {
                 (
                     (*alias).to_owned(),
-                    InstrumentLog {
-                        profile: Some((*profile).to_owned()),
-                        rules: Default::default(),
-                        log,
-                    },
+                    InstrumentLog::new(Some((*profile).to_owned()), log),
                 )
             })
             .collect(),
-    }
+    )
 }
 
 /// The calls that replay [`session`]`(interactions)`, in order.

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::compute::{Change, InstrumentDiff, Presence, SessionDiff, Step};
 use super::options::RenderOptions;
-use crate::report::{Row, bold, escape, render_rows, row, shorten};
+use crate::report::{Row, bold, escape, render_rows, row, shorten, windows};
 
 /// Rows shown per instrument before the rest is summarised.
 const MAX_ROWS: usize = 200;
@@ -247,82 +247,86 @@ fn instrument_rows(inst: &InstrumentDiff, context: usize) -> Vec<Row> {
         .iter()
         .map(|s| !matches!(s, Step::Equal { .. }))
         .collect();
-    let len = inst.steps.len();
-    let mut shown = vec![false; len];
-    for (k, _) in interesting.iter().enumerate().filter(|(_, i)| **i) {
-        let (start, end) = (k.saturating_sub(context), (k + context + 1).min(len));
-        shown[start..end].iter_mut().for_each(|s| *s = true);
-    }
+    let changed = (0..inst.steps.len()).filter(|&k| interesting[k]);
     let mut rows = Vec::new();
     let mut changes = inst.changes.iter();
-    let mut last_shown: Option<usize> = None;
-    for (k, step) in inst.steps.iter().enumerate() {
-        let change = if interesting[k] { changes.next() } else { None };
-        if !shown[k] {
-            continue;
-        }
-        if last_shown.is_some_and(|last| last + 1 != k) {
+    for (n, hunk) in windows(changed, inst.steps.len(), context, context)
+        .into_iter()
+        .enumerate()
+    {
+        if n > 0 {
             rows.push(Row::gap());
         }
-        last_shown = Some(k);
-        match *step {
-            Step::Equal { old, new } => {
-                rows.push(row(Some(old + 1), Some(new + 1), ' ', &inst.new[new]))
-            }
-            Step::Removed { old } => rows.push(row(Some(old + 1), None, '-', &inst.old[old])),
-            Step::Added { new } => rows.push(row(None, Some(new + 1), '+', &inst.new[new])),
-            Step::Changed { old, new } => {
-                let (a, b) = (&inst.old[old], &inst.new[new]);
-                let mut minus = row(Some(old + 1), None, '-', a);
-                let mut plus = row(None, Some(new + 1), '+', b);
-                match change {
-                    Some(Change::ResponseChanged { drift, .. }) => {
-                        if let (Some(x), Some(y)) = (&a.response, &b.response) {
-                            let (x, y) = window(x, y);
-                            minus.response = Some(x);
-                            plus.response = Some(y);
-                        }
-                        plus.note = drift.as_ref().filter(|d| !d.readings.is_empty()).map(|d| {
-                            let (old_v, new_v) = d.readings[0];
-                            let signed = if old_v == 0.0 {
-                                String::new()
-                            } else {
-                                let rel = (new_v - old_v) / old_v.abs();
-                                format!(
-                                    "{}{} ",
-                                    if rel >= 0.0 { "+" } else { "-" },
-                                    percent(rel.abs())
-                                )
-                            };
-                            let verdict = if d.beyond_tolerance {
-                                "beyond tolerance"
-                            } else {
-                                "within tolerance"
-                            };
-                            format!("(drift {signed}{verdict})")
-                        });
-                    }
-                    Some(Change::BinaryChanged {
-                        first_difference, ..
-                    }) => {
-                        plus.note = Some(format!("(bytes differ from offset {first_difference})"));
-                    }
-                    Some(Change::TimestampChanged {
-                        old_timestamp,
-                        new_timestamp,
-                        ..
-                    }) => {
-                        minus.note = Some(format!("@ {old_timestamp} s"));
-                        plus.note = Some(format!("@ {new_timestamp} s"));
-                    }
-                    _ => {}
-                }
-                rows.push(minus);
-                rows.push(plus);
-            }
+        for k in hunk {
+            push_step(
+                &mut rows,
+                inst,
+                &inst.steps[k],
+                interesting[k].then(|| changes.next()).flatten(),
+            );
         }
     }
     rows
+}
+
+/// The row(s) of one aligned step; `change` is its entry in the instrument's changes.
+fn push_step(rows: &mut Vec<Row>, inst: &InstrumentDiff, step: &Step, change: Option<&Change>) {
+    match *step {
+        Step::Equal { old, new } => {
+            rows.push(row(Some(old + 1), Some(new + 1), ' ', &inst.new[new]))
+        }
+        Step::Removed { old } => rows.push(row(Some(old + 1), None, '-', &inst.old[old])),
+        Step::Added { new } => rows.push(row(None, Some(new + 1), '+', &inst.new[new])),
+        Step::Changed { old, new } => {
+            let (a, b) = (&inst.old[old], &inst.new[new]);
+            let mut minus = row(Some(old + 1), None, '-', a);
+            let mut plus = row(None, Some(new + 1), '+', b);
+            match change {
+                Some(Change::ResponseChanged { drift, .. }) => {
+                    if let (Some(x), Some(y)) = (&a.response, &b.response) {
+                        let (x, y) = window(x, y);
+                        minus.response = Some(x);
+                        plus.response = Some(y);
+                    }
+                    plus.note = drift.as_ref().filter(|d| !d.readings.is_empty()).map(|d| {
+                        let (old_v, new_v) = d.readings[0];
+                        let signed = if old_v == 0.0 {
+                            String::new()
+                        } else {
+                            let rel = (new_v - old_v) / old_v.abs();
+                            format!(
+                                "{}{} ",
+                                if rel >= 0.0 { "+" } else { "-" },
+                                percent(rel.abs())
+                            )
+                        };
+                        let verdict = if d.beyond_tolerance {
+                            "beyond tolerance"
+                        } else {
+                            "within tolerance"
+                        };
+                        format!("(drift {signed}{verdict})")
+                    });
+                }
+                Some(Change::BinaryChanged {
+                    first_difference, ..
+                }) => {
+                    plus.note = Some(format!("(bytes differ from offset {first_difference})"));
+                }
+                Some(Change::TimestampChanged {
+                    old_timestamp,
+                    new_timestamp,
+                    ..
+                }) => {
+                    minus.note = Some(format!("@ {old_timestamp} s"));
+                    plus.note = Some(format!("@ {new_timestamp} s"));
+                }
+                _ => {}
+            }
+            rows.push(minus);
+            rows.push(plus);
+        }
+    }
 }
 
 /// Two differing responses, escaped, cut to a window around their first difference.

@@ -12,7 +12,7 @@ pub use model::{
 };
 pub use read::{parse_session, read_session};
 pub use rules::InstrumentRules;
-pub use write::{render_session, write_atomic, write_session};
+pub use write::{render_session, write_session};
 
 #[doc(hidden)]
 pub(crate) mod __wire {

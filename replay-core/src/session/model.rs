@@ -9,12 +9,18 @@ use std::time::Duration;
 /// session we recorded, the order of the instruments in `bench.yaml`, so that re-recording
 /// an unchanged procedure writes the same file.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Session {
     /// Instrument logs keyed by alias, in file order. Aliases are unique.
     pub instruments: Vec<(String, InstrumentLog)>,
 }
 
 impl Session {
+    /// A session holding `instruments` (alias and log, in file order).
+    pub fn new(instruments: Vec<(String, InstrumentLog)>) -> Session {
+        Session { instruments }
+    }
+
     /// The log recorded for `alias`, if any.
     pub fn instrument(&self, alias: &str) -> Option<&InstrumentLog> {
         self.instruments
@@ -41,6 +47,7 @@ impl Session {
 
 /// The interactions recorded for one instrument.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct InstrumentLog {
     /// The instrument profile from the bench config (`keysight/EDU36311A`), if one was given.
     pub profile: Option<String>,
@@ -48,6 +55,24 @@ pub struct InstrumentLog {
     pub rules: super::InstrumentRules,
     /// Interactions in the order the instrument saw them.
     pub log: Vec<Interaction>,
+}
+
+impl InstrumentLog {
+    /// The log of an instrument with `profile`, holding `log`.
+    pub fn new(profile: Option<String>, log: Vec<Interaction>) -> InstrumentLog {
+        InstrumentLog {
+            profile,
+            rules: super::InstrumentRules::default(),
+            log,
+        }
+    }
+
+    /// The same log with `rules` (limits, redaction rules, secret names) recorded with it.
+    #[must_use]
+    pub fn with_rules(mut self, rules: super::InstrumentRules) -> InstrumentLog {
+        self.rules = rules;
+        self
+    }
 }
 
 /// What kind of exchange an interaction was. Serialized as the entry's `type`.
@@ -102,6 +127,7 @@ impl fmt::Display for InteractionKind {
 /// does not know (`response_base64`, `error`, `error_message`, `timeout_s`) are additive:
 /// PyTestLab ignores them.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Interaction {
     /// The entry's `type`.
     pub kind: InteractionKind,

@@ -35,7 +35,7 @@ pub fn write_session(path: impl AsRef<Path>, session: &Session) -> Result<()> {
 ///
 /// If the file already holds exactly these bytes it is left untouched. The file keeps the
 /// permissions it had; a new file gets those of [`std::fs::File::create`].
-pub fn write_atomic(path: &Path, contents: &[u8], action: &'static str) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, contents: &[u8], action: &'static str) -> Result<()> {
     replay_support::fs::write_atomic(path, contents).map_err(|source| Error::File {
         action,
         path: path.to_owned(),

@@ -26,6 +26,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 
+pub use crate::block::encode_block;
 pub use hislip::{HislipTransport, connect_hislip};
 pub use max_response::ResponseTooLarge;
 pub(crate) use options::connect_lan;

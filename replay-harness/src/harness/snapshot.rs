@@ -22,7 +22,6 @@ use insta::_macro_support::{
     Redaction, Selector, SerializationFormat, Workspace, assert_snapshot, get_cargo_workspace,
     serialize_value,
 };
-use replay_core::session::write_atomic;
 use replay_core::{Bench, Mode};
 use serde::Serialize;
 
@@ -51,7 +50,8 @@ pub(crate) fn discard_recorded() {
 pub(crate) fn write_recorded() -> Result<(), String> {
     let recorded = RECORDED.with(|r| std::mem::take(&mut *r.borrow_mut()));
     for (path, contents) in recorded {
-        write_atomic(&path, contents.as_bytes(), "write snapshot").map_err(|e| e.to_string())?;
+        replay_support::fs::write_atomic(&path, contents.as_bytes())
+            .map_err(|e| format!("failed to write snapshot `{}`: {e}", path.display()))?;
         // A pending review of the old value is moot once the value is re-recorded.
         let mut pending = path.into_os_string();
         pending.push(".new");
@@ -76,7 +76,7 @@ pub(crate) fn take_pending() -> Vec<PathBuf> {
 /// struct Ramp { setpoints: Vec<f64>, readings: Vec<f64> }
 ///
 /// #[recorded_test]
-/// async fn psu_ramp(bench: &Bench) -> replay_harness::Result<()> {
+/// async fn psu_ramp(bench: &Bench) -> replay_harness::TestResult {
 ///     let psu = bench.instrument("psu")?;
 ///     let mut ramp = Ramp { setpoints: vec![1.0, 2.0], readings: vec![] };
 ///     for v in &ramp.setpoints {

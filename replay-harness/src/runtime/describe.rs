@@ -7,13 +7,13 @@
 
 use std::convert::Infallible;
 use std::error::Error as StdError;
-use std::fmt::{self, Debug, Display};
+use std::fmt::{Debug, Display};
 
 /// What a `#[recorded_test]` function may return: `()` or `Result<(), E>` with `E: Debug`.
 #[diagnostic::on_unimplemented(
     message = "`#[recorded_test]` functions must return `()` or `Result<(), E>` where `E: Debug`, not `{Self}`",
     label = "this is what the test returns",
-    note = "return `replay_harness::Result<()>` to use `?` on any error"
+    note = "return `replay_harness::TestResult` to use `?` on any error"
 )]
 pub trait TestReturn {
     /// The error a failing test carries.
@@ -51,7 +51,7 @@ impl<T: StdError + 'static> DescribeError for &&&Describe<'_, T> {
     }
 }
 
-/// A boxed `dyn Error` (as in `replay_harness::Result`), printed with its chain.
+/// A boxed `dyn Error` (as in `replay_harness::TestResult`), printed with its chain.
 pub trait DescribeDynError {
     /// The failure message.
     fn describe(&self) -> String;
@@ -114,22 +114,7 @@ impl AsDynError for Box<dyn StdError> {
 /// `Display`, then every `source()` as a `caused by:` list (the layout of
 /// `replay_core::Error`'s `Debug`).
 pub(crate) fn chain(error: &(dyn StdError + 'static)) -> String {
-    struct Chain<'a>(&'a (dyn StdError + 'static));
-    impl Display for Chain<'_> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            Display::fmt(self.0, f)?;
-            let mut source = self.0.source();
-            if source.is_some() {
-                f.write_str("\n\ncaused by:")?;
-            }
-            while let Some(cause) = source {
-                write!(f, "\n  - {cause}")?;
-                source = cause.source();
-            }
-            Ok(())
-        }
-    }
-    Chain(error).to_string()
+    replay_support::causes::with_causes(error)
 }
 
 /// `1 interaction`, `3 interactions`.
@@ -150,6 +135,7 @@ pub(crate) fn percent(ratio: f64) -> String {
 )]
 mod tests {
     use super::*;
+    use std::fmt;
 
     #[derive(Debug)]
     struct Outer(std::io::Error);

@@ -61,8 +61,22 @@ pub enum Outcome {
         /// (`None`: there was none).
         diff: Option<Box<SessionDiff>>,
         /// The previous cassette (`None`: there was none).
+        #[cfg_attr(
+            not(feature = "__test"),
+            expect(
+                dead_code,
+                reason = "read through `run_test_with` by the runtime tests only"
+            )
+        )]
         previous: Option<Box<Session>>,
         /// The session just written.
+        #[cfg_attr(
+            not(feature = "__test"),
+            expect(
+                dead_code,
+                reason = "read through `run_test_with` by the runtime tests only"
+            )
+        )]
         session: Box<Session>,
     },
     /// Failed; `message` is complete and ends with what to do next.
@@ -86,11 +100,13 @@ pub enum Outcome {
 
 impl Outcome {
     /// Whether the test passed (replayed or recorded).
+    #[cfg(feature = "__test")]
     pub fn passed(&self) -> bool {
         matches!(self, Outcome::Replayed { .. } | Outcome::Recorded { .. })
     }
 
     /// The failure message, for a failed or panicked test.
+    #[cfg(feature = "__test")]
     pub fn failure_message(&self) -> Option<String> {
         match self {
             Outcome::Failed { message, .. } => Some(message.clone()),
@@ -455,11 +471,6 @@ async fn record(
             }
         }
     }
-}
-
-/// What changed between two recordings of one test, in one line.
-pub fn change_summary(old: &Session, new: &Session, options: &DiffOptions) -> String {
-    SessionDiff::compute(old, new, options).summary()
 }
 
 /// Runs the body, catching a panic so the caller can decide about the cassette first.

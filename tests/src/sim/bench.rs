@@ -155,12 +155,13 @@ impl SimBench {
     /// Writes [`SimBench::config_yaml`] to `path`, atomically (parent directories are
     /// created). The error carries replay's message (which file, what failed).
     pub fn write_config(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        replay_harness::session::write_atomic(
-            path.as_ref(),
-            self.config_yaml().as_bytes(),
-            "write bench config",
-        )
-        .map_err(io::Error::other)
+        let path = path.as_ref();
+        replay_support::fs::write_atomic(path, self.config_yaml().as_bytes()).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("failed to write bench config `{}`: {e}", path.display()),
+            )
+        })
     }
 
     /// Stops every instrument: closes the listeners (new connections are refused) and
@@ -449,8 +450,5 @@ impl SimBenchBuilder {
 
 /// Terminators for a CRLF instrument, for [`SimInstrument::terminators`].
 pub fn crlf_terminators() -> Terminators {
-    Terminators {
-        read: "\r\n".to_owned(),
-        write: "\r\n".to_owned(),
-    }
+    Terminators::new("\r\n", "\r\n")
 }

@@ -45,28 +45,19 @@ pub(crate) fn render(entries: &[Entry<'_>]) -> String {
 /// The same entries as a loaded [`BenchConfig`] (what `BenchConfig::parse` of
 /// [`render`]'s text gives).
 pub(crate) fn to_config(entries: &[Entry<'_>]) -> BenchConfig {
-    BenchConfig {
-        path: PathBuf::from("<simulated bench>"),
-        instruments: entries
+    BenchConfig::new(
+        PathBuf::from("<simulated bench>"),
+        entries
             .iter()
             .map(|e| {
-                (
-                    e.alias.to_owned(),
-                    InstrumentConfig {
-                        address: e.address.clone(),
-                        profile: e.profile.map(str::to_owned),
-                        timeout: e.timeout.unwrap_or(DEFAULT_TIMEOUT),
-                        terminators: e.terminators.cloned().unwrap_or_default(),
-                        baud_rate: 9600,
-                        max_response: replay_harness::DEFAULT_MAX_RESPONSE,
-                        limits: Vec::new(),
-                        redact: Vec::new(),
-                        secrets: Vec::new(),
-                    },
-                )
+                let mut config = InstrumentConfig::new(e.address.clone());
+                config.profile = e.profile.map(str::to_owned);
+                config.timeout = e.timeout.unwrap_or(DEFAULT_TIMEOUT);
+                config.terminators = e.terminators.cloned().unwrap_or_default();
+                (e.alias.to_owned(), config)
             })
             .collect(),
-    }
+    )
 }
 
 /// Seconds as a YAML float that parses back to the same duration (to the nanosecond).
@@ -107,10 +98,7 @@ mod tests {
 
     #[test]
     fn renders_what_replay_reads() {
-        let crlf = Terminators {
-            read: "\r\n".into(),
-            write: "\n".into(),
-        };
+        let crlf = Terminators::new("\n", "\r\n");
         let entries = [
             Entry {
                 alias: "psu",

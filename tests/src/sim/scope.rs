@@ -2,7 +2,7 @@
 
 use std::f64::consts::TAU;
 
-use replay_harness::encode_block;
+use replay_harness::transport::encode_block;
 
 use super::errors::ScpiError;
 use super::format::{eng, sci};

@@ -7,7 +7,7 @@ async fn returns_unit(bench: &Bench) {
 }
 
 #[recorded_test(session = "psu/ramp.yaml", bench = "benches/lab2.yaml")]
-async fn returns_boxed_result(bench: &Bench) -> replay_harness::Result<()> {
+async fn returns_boxed_result(bench: &Bench) -> replay_harness::TestResult {
     bench.instrument("psu")?;
     Ok(())
 }

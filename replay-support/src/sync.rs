@@ -1,13 +1,14 @@
-//! The one mutex helper of the crate.
+//! The one mutex helper of replay.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Locks `m`, recovering the guard when a panicking holder poisoned it.
 ///
-/// Every critical section in this crate is a single push, read or replace, so a panic while
-/// holding a lock cannot leave the data half-updated: a poisoned lock is still usable, and a
-/// test that panicked must not turn every later use of the bench into a second panic.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+/// For locks whose every critical section is a single push, read or replace (all of
+/// replay's): a panic while holding one cannot leave the data half-updated, so a poisoned
+/// lock is still usable, and a test that panicked must not turn every later use of the bench
+/// or recorder into a second panic.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
