@@ -24,10 +24,7 @@ fuzz_target!(|input: Input| {
         .expect("a runtime");
     runtime.block_on(async move {
         let (client, mut server) = tokio::io::duplex(1 << 16);
-        let terminators = Terminators {
-            write: "\n".to_owned(),
-            read: input.read_terminator,
-        };
+        let terminators = Terminators::new("\n", input.read_terminator);
         let writer = async move {
             for chunk in input.chunks {
                 if server.write_all(&chunk).await.is_err() {

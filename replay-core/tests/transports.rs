@@ -5,9 +5,10 @@ mod support;
 
 use std::sync::atomic::Ordering;
 
+use replay_core::Bench;
 use replay_core::session::read_session;
+use replay_core::transport::encode_block;
 use replay_core::transport::{ConnectOptions, Transport, connect_hislip, connect_vxi11};
-use replay_core::{Bench, encode_block};
 use support::{Psu, Servers, bench_config, waveform};
 use tokio::net::TcpListener;
 

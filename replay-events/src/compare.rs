@@ -303,7 +303,9 @@ impl Comparison {
                     old_index,
                     new_index,
                     len,
-                } => lines.extend((0..len).map(|k| (Some(old_index + k), Some(new_index + k), ' '))),
+                } => {
+                    lines.extend((0..len).map(|k| (Some(old_index + k), Some(new_index + k), ' ')))
+                }
                 _ => {
                     lines.extend(op.old_range().map(|i| (Some(i), None, '-')));
                     lines.extend(op.new_range().map(|i| (None, Some(i), '+')));
@@ -329,7 +331,12 @@ impl Comparison {
                     Some(i) => &self.left_events[i],
                     None => &self.right_events[new.unwrap_or_default()],
                 };
-                rows.push(event_row(old.map(|i| i + 1), new.map(|i| i + 1), sign, self.line(event)));
+                rows.push(event_row(
+                    old.map(|i| i + 1),
+                    new.map(|i| i + 1),
+                    sign,
+                    self.line(event),
+                ));
             }
         }
         if end < lines.len() && !rows.is_empty() {

@@ -48,7 +48,7 @@ impl MessageDevice for Psu {
         match text.as_str() {
             "*IDN?" => Some(b"ACME,PSU-1,0001,1.0".to_vec()),
             "VOLT?" => Some(self.volts.as_bytes().to_vec()),
-            "WAV?" => Some(replay_core::encode_block(&waveform())),
+            "WAV?" => Some(replay_core::transport::encode_block(&waveform())),
             "BIG?" => Some(vec![b'x'; self.big]),
             "SLOW?" => {
                 std::thread::sleep(SLOW);
