@@ -67,7 +67,6 @@ pub mod serve;
 pub mod session;
 #[cfg(feature = "sim")]
 pub mod sim;
-mod sync;
 pub mod transport;
 
 pub use address::Address;
