@@ -27,8 +27,8 @@ pub type ConnectFn = dyn Fn(&str, &InstrumentConfig) -> BoxFuture<'static, io::R
 pub struct RecordOptions {
     transports: HashMap<String, Box<dyn Transport>>,
     connectors: Vec<(String, Arc<ConnectFn>)>,
-    redact: Vec<RedactRule>,
-    secrets: Vec<String>,
+    pub(crate) redact: Vec<RedactRule>,
+    pub(crate) secrets: Vec<String>,
 }
 
 impl std::fmt::Debug for RecordOptions {
@@ -389,7 +389,10 @@ impl LiveInstrument {
         }
         if link.transport.is_none() {
             let mut transport = self.connect(&mut link).await?;
-            transport.set_max_response(self.config.max_response);
+            // A transport given in `RecordOptions::transport` keeps its own settings.
+            if !matches!(link.route, Route::Given) {
+                transport.set_max_response(self.config.max_response);
+            }
             link.transport = Some(transport);
         }
         let timestamp = self.recorder.now();

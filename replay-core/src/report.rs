@@ -448,10 +448,7 @@ to accept the new behaviour, re-record it on the bench:
         let session = crate::session::Session {
             instruments: vec![(
                 "psu".into(),
-                crate::session::InstrumentLog {
-                    profile: None,
-                    log: log.clone(),
-                },
+                crate::session::InstrumentLog::new(None, log.clone()),
             )],
         };
         let textconv = crate::diff::session_text(&session);

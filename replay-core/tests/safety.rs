@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use replay_core::session::{RecordedErrorKind, read_session};
-use replay_core::{Bench, BenchConfig, Error, RecordOptions, encode_block};
+use replay_core::transport::encode_block;
+use replay_core::{Bench, BenchConfig, Error, RecordOptions};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 

@@ -137,10 +137,11 @@ async fn a_bad_device_file_points_at_the_line() {
         PSU.replace("type: float, min: 0", "type: double, min: 0"),
     )
     .unwrap();
-    let bench = Bench::record(&config, dir.path().join("s.yaml"))
+    // Every address is checked when the bench opens, before any test command is sent.
+    let err = Bench::record(&config, dir.path().join("s.yaml"))
         .await
-        .unwrap();
-    let err = bench.instrument("psu").unwrap_err().to_string();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("psu.yaml:17:"), "{err}");
     assert!(err.contains("properties.voltage"), "{err}");
     assert!(err.contains("invalid property type `double`"), "{err}");
@@ -150,10 +151,10 @@ async fn a_bad_device_file_points_at_the_line() {
 async fn an_unknown_resource_lists_the_file_s_resources() {
     let dir = tempfile::tempdir().unwrap();
     let config = bench_config(dir.path(), "sim:devices/psu.yaml#GPIB::9::INSTR");
-    let bench = Bench::record(&config, dir.path().join("s.yaml"))
+    let err = Bench::record(&config, dir.path().join("s.yaml"))
         .await
-        .unwrap();
-    let err = bench.instrument("psu").unwrap_err().to_string();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("`GPIB::9::INSTR`"), "{err}");
     assert!(
         err.contains("`TCPIP::psu.local::INSTR`, `ASRL1::INSTR`"),
@@ -161,9 +162,9 @@ async fn an_unknown_resource_lists_the_file_s_resources() {
     );
 
     let config = bench_config(dir.path(), "sim:devices/psu.yaml");
-    let bench = Bench::record(&config, dir.path().join("t.yaml"))
+    let err = Bench::record(&config, dir.path().join("t.yaml"))
         .await
-        .unwrap();
-    let err = bench.instrument("psu").unwrap_err().to_string();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("name one after `#`"), "{err}");
 }

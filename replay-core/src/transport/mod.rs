@@ -62,7 +62,9 @@ pub trait Transport: Send + 'static {
     /// [`ResponseTooLarge::into_io`]), detected before the bytes are buffered: a text
     /// response that passes the limit without a terminator, a block whose header claims more.
     ///
-    /// The recorder calls it right after connecting. The default ignores it; the recorder
+    /// The recorder calls it right after opening a connection (a transport given in
+    /// [`RecordOptions::transport`](crate::RecordOptions::transport) keeps its own
+    /// setting). The default ignores it; the recorder
     /// still refuses an oversized response afterwards, but only a transport that enforces
     /// it while reading bounds its memory.
     fn set_max_response(&mut self, bytes: usize) {

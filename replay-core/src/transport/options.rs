@@ -177,8 +177,8 @@ pub(crate) fn block_response(message: Vec<u8>, terminators: &Terminators) -> io:
 }
 
 /// Implements [`Transport`](crate::transport::Transport) for a message-based transport: one
-/// with `write_message(&[u8])`, `read_message()` (a whole message, ended by END) and an
-/// `options: ConnectOptions` field.
+/// with `write_message(&[u8])`, `read_message()` (a whole message, ended by END),
+/// `device_clear()` and an `options: ConnectOptions` field.
 macro_rules! message_transport {
     ($transport:ty) => {
         impl crate::transport::Transport for $transport {
@@ -206,6 +206,17 @@ macro_rules! message_transport {
                     let message = self.read_message().await?;
                     options::block_response(message, &self.options.terminators)
                 })
+            }
+
+            fn set_max_response(&mut self, bytes: usize) {
+                self.options.max_response = bytes;
+            }
+
+            /// The protocol's device clear: the instrument drops what it still owed for an
+            /// abandoned exchange, so the recorder can keep this link (even one given in
+            /// `RecordOptions::transport`).
+            fn clear(&mut self) -> crate::transport::BoxFuture<'_, std::io::Result<()>> {
+                Box::pin(self.device_clear())
             }
         }
     };
