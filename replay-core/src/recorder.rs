@@ -475,10 +475,8 @@ impl LiveInstrument {
             }
             Ok(Err(source)) => {
                 let message = self.guard.text(&source.to_string()).into_owned();
-                interaction.error = Some(RecordedError::new(
-                    RecordedErrorKind::Io,
-                    message.clone(),
-                ));
+                interaction.error =
+                    Some(RecordedError::new(RecordedErrorKind::Io, message.clone()));
                 // The connection is in an unknown state: never reuse it.
                 link.transport = None;
                 if matches!(link.route, Route::Given) {

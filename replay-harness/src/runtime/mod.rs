@@ -7,9 +7,9 @@ mod mode;
 mod paths;
 mod run;
 
+pub(crate) use log::{LOG_VAR, parse_log_level};
 pub use mode::{Env, OrphanPolicy, RecordMode, color_enabled, is_ci};
 pub use paths::TestPaths;
-pub(crate) use log::{LOG_VAR, parse_log_level};
 // The custom harness shows paths the way test reports do.
 pub(crate) use paths::relative_to;
 pub use run::{FailureKind, Outcome, RunOptions, panic_message, run_as_libtest, run_test_with};
