@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use replay_core::session::read_session;
-use replay_events::whatif::{WhatIfResult, format_metric, list_results, results_dir};
+use replay_events::whatif::{WhatIfResult, format_metric, results_dir, scan_results};
 use replay_events::{EventStream, Format, NameCount, format_offset, summarize};
 use serde::Serialize;
 
@@ -41,6 +41,14 @@ struct EventsInfo<'a> {
     summary: replay_events::Summary,
     /// The what-if runs of this recording (`<file>.whatif/*.result.json`).
     replays: Vec<ReplayInfo>,
+    /// Result files that could not be read, with the reason (the others are still listed).
+    unreadable: Vec<Unreadable>,
+}
+
+#[derive(Serialize)]
+struct Unreadable {
+    file: PathBuf,
+    error: String,
 }
 
 #[derive(Serialize)]
@@ -53,7 +61,18 @@ struct ReplayInfo {
 fn events(path: &Path, format: Format, output: OutputFormat) -> CliResult {
     let mut stream = EventStream::open(path)?;
     let summary = summarize(&mut stream)?;
-    let replays = list_results(path)?;
+    // One corrupt result file must not hide the recording or the other results.
+    let mut replays = Vec::new();
+    let mut unreadable = Vec::new();
+    for (file, result) in scan_results(path)? {
+        match result {
+            Ok(result) => replays.push((file, result)),
+            Err(error) => unreadable.push(Unreadable {
+                file,
+                error: error.to_string(),
+            }),
+        }
+    }
     let format_name = match format {
         Format::Json => "json",
         Format::JsonLines => "jsonl",
@@ -68,6 +87,7 @@ fn events(path: &Path, format: Format, output: OutputFormat) -> CliResult {
                 .into_iter()
                 .map(|(file, result)| ReplayInfo { file, result })
                 .collect(),
+            unreadable,
         })?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -89,6 +109,14 @@ fn events(path: &Path, format: Format, output: OutputFormat) -> CliResult {
     counts(&mut out, "by event name:", &summary.events);
     counts(&mut out, "by source:", &summary.sources);
     replays_of(&mut out, path, &replays);
+    for Unreadable { file, error } in &unreadable {
+        let first = error.lines().next().unwrap_or("");
+        let _ = writeln!(
+            out,
+            "unreadable what-if result `{}`: {first}",
+            replay_support::text::escape(&file.display().to_string())
+        );
+    }
     print_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -107,6 +107,43 @@ fn info_lists_the_replays_of_a_recording() {
 }
 
 #[test]
+fn info_lists_the_readable_replays_and_names_a_corrupt_result() {
+    let dir = tempfile::tempdir().unwrap();
+    recording_with_replays(dir.path());
+    std::fs::write(
+        dir.path().join("t.json.whatif/zz-broken.result.json"),
+        "{\"replay_id\": ",
+    )
+    .unwrap();
+    let out = replay(dir.path(), &["info", "t.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("replays of this recording: 3 (in t.json.whatif)"),
+        "{text}"
+    );
+    let broken = text
+        .lines()
+        .find(|l| l.starts_with("unreadable what-if result"))
+        .unwrap_or_else(|| panic!("no line for the corrupt result:\n{text}"));
+    assert!(broken.contains("zz-broken.result.json"), "{broken}");
+
+    let out = replay(dir.path(), &["info", "t.json", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["replays"].as_array().unwrap().len(), 3);
+    let unreadable = v["unreadable"].as_array().unwrap();
+    assert_eq!(unreadable.len(), 1, "{v}");
+    assert!(
+        unreadable[0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("zz-broken.result.json")
+    );
+    assert!(!unreadable[0]["error"].as_str().unwrap().is_empty());
+}
+
+#[test]
 fn info_of_a_recording_without_replays_says_nothing_about_them() {
     let dir = tempfile::tempdir().unwrap();
     trading(dir.path(), "t.json");
@@ -115,6 +152,7 @@ fn info_of_a_recording_without_replays_says_nothing_about_them() {
     let out = replay(dir.path(), &["info", "t.json", "--format", "json"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["replays"], serde_json::json!([]));
+    assert_eq!(v["unreadable"], serde_json::json!([]));
 }
 
 #[test]
