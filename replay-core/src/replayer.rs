@@ -178,11 +178,19 @@ impl ReplayInstrument {
                         recorded = log.get(position).map(|r| r.command.as_str()),
                         "deviation"
                     );
+                    // Recorded later: the interactions in between were removed from the test?
+                    let later = log
+                        .iter()
+                        .enumerate()
+                        .skip(position + 1)
+                        .find(|(_, r)| self.replayer.options.matcher.matches(r, &request))
+                        .map(|(q, _)| q);
                     let report = MismatchReport::new(
                         &self.alias,
                         self.replayer.path.clone(),
                         log,
                         position,
+                        later,
                         kind,
                         command,
                         &self.replayer.options.rerecord,

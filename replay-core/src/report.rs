@@ -13,6 +13,8 @@ const CONTEXT_BEFORE: usize = 3;
 const CONTEXT_AFTER: usize = 1;
 /// The note on the line where a replay first diverged.
 const FIRST_DIVERGENCE: &str = "← first divergence";
+/// How many skipped (removed?) interactions a report shows before a gap.
+const REMOVED_SHOWN: usize = 4;
 /// How many unused interactions a report lists per instrument.
 const UNUSED_SHOWN: usize = 5;
 
@@ -40,24 +42,39 @@ pub struct MismatchReport {
     pub actual_command: String,
     /// Recorded interactions around the divergence: (1-based position, interaction).
     pub context: Vec<(usize, Interaction)>,
+    /// Where the recording has the interaction the test made, later in the log (1-based):
+    /// the interactions from `position` up to it were not made (removed from the test?).
+    pub recorded_later: Option<usize>,
     /// The command that re-records the session.
     pub rerecord: String,
 }
 
 impl MismatchReport {
-    /// Builds a report for a deviation at 0-based `index` of `log`.
+    /// Builds a report for a deviation at 0-based `index` of `log`; `later` is the 0-based
+    /// index past `index` where the log has what the test made, if it does.
+    #[expect(clippy::too_many_arguments, reason = "one internal constructor")]
     pub(crate) fn new(
         alias: &str,
         session: PathBuf,
         log: &[Interaction],
         index: usize,
+        later: Option<usize>,
         actual_kind: InteractionKind,
         actual_command: &str,
         rerecord: &str,
     ) -> MismatchReport {
-        let shown = windows([index], log.len(), CONTEXT_BEFORE, CONTEXT_AFTER)
-            .pop()
-            .unwrap_or_default();
+        let later = later.filter(|&q| q > index && q < log.len());
+        let shown: Vec<usize> = match later {
+            None => windows([index], log.len(), CONTEXT_BEFORE, CONTEXT_AFTER)
+                .pop()
+                .unwrap_or_default()
+                .collect(),
+            // Many skipped interactions: the first few and the last one, with a gap between.
+            Some(last) => (index.saturating_sub(CONTEXT_BEFORE)
+                ..(last + 1 + CONTEXT_AFTER).min(log.len()))
+                .filter(|&i| i < index + REMOVED_SHOWN || i + 1 >= last)
+                .collect(),
+        };
         MismatchReport {
             alias: alias.to_owned(),
             session,
@@ -66,7 +83,8 @@ impl MismatchReport {
             expected: log.get(index).cloned(),
             actual_kind,
             actual_command: actual_command.to_owned(),
-            context: shown.map(|i| (i + 1, log[i].clone())).collect(),
+            context: shown.into_iter().map(|i| (i + 1, log[i].clone())).collect(),
+            recorded_later: later.map(|q| q + 1),
             rerecord: rerecord.to_owned(),
         }
     }
@@ -153,6 +171,25 @@ impl fmt::Display for MismatchReport {
             )?,
         }
         writeln!(f, "  session: {}", self.session.display())?;
+        if let Some(later) = self.recorded_later {
+            self.fmt_removed(f, later)?;
+            writeln!(
+                f,
+                "the test sent `{}`, which the session recorded at #{later}: was something removed before it?",
+                escape(&self.actual_command)
+            )?;
+            let skipped = later - self.position;
+            writeln!(
+                f,
+                "{} recorded from #{} on {} not made (`-` lines); if {} removed from the test on purpose,",
+                if skipped == 1 { "the interaction" } else { "the interactions" },
+                self.position,
+                if skipped == 1 { "was" } else { "were" },
+                if skipped == 1 { "it was" } else { "they were" },
+            )?;
+            writeln!(f, "re-record it on the bench:")?;
+            return write!(f, "    {}", self.rerecord);
+        }
         let mut rows = Vec::new();
         for (pos, i) in &self.context {
             match (*pos).cmp(&self.position) {
@@ -190,7 +227,7 @@ impl fmt::Display for MismatchReport {
             )?,
             Some(exp) => writeln!(
                 f,
-                "the test sent `{actual}` where the session recorded `{}`",
+                "the test sent `{actual}` where the session recorded `{}` (a changed command, or one inserted before it)",
                 escape(&exp.command)
             )?,
             None => writeln!(
@@ -205,6 +242,39 @@ impl fmt::Display for MismatchReport {
 }
 
 impl MismatchReport {
+    /// The body when the test skipped recorded interactions: they are `-` lines, the one it
+    /// made lines up with its recording at `later` (1-based).
+    fn fmt_removed(&self, f: &mut fmt::Formatter<'_>, later: usize) -> fmt::Result {
+        // Recorded position → position in the test: shifted by what was skipped.
+        let skipped = later - self.position;
+        let mut rows = Vec::new();
+        let mut previous: Option<usize> = None;
+        for (pos, i) in &self.context {
+            if previous.is_some_and(|p| p + 1 != *pos) {
+                rows.push(Row::gap());
+            }
+            previous = Some(*pos);
+            let row = match (*pos).cmp(&self.position) {
+                std::cmp::Ordering::Less => row(Some(*pos), Some(*pos), ' ', i),
+                _ if *pos < later => {
+                    let mut removed = row(Some(*pos), None, '-', i);
+                    if *pos == self.position {
+                        removed.note = Some(FIRST_DIVERGENCE.to_owned());
+                    }
+                    removed
+                }
+                std::cmp::Ordering::Equal | std::cmp::Ordering::Greater if *pos == later => {
+                    let mut sent = row(Some(*pos), Some(self.position), ' ', i);
+                    sent.note = Some(format!("← sent by the test as #{}", self.position));
+                    sent
+                }
+                _ => row(Some(*pos), Some(*pos - skipped), ' ', i),
+            };
+            rows.push(row);
+        }
+        render_rows(f, &rows, false)
+    }
+
     fn actual_row(&self) -> Row {
         Row {
             old: None,
@@ -333,6 +403,7 @@ mod tests {
             "sessions/bench/x.yaml".into(),
             &log(),
             2,
+            None,
             InteractionKind::Write,
             "VOLT 3.0, (@1)",
             "RECORD=1 cargo test --test bench x",
@@ -348,10 +419,65 @@ replay mismatch on `psu` at interaction #3 of 5
        3 │+ write  VOLT 3.0, (@1)
    4     │  query  MEAS:VOLT? (@1)  → +4.99918100E+00
 ─────────┴────────────────────────────────────────────────────────────────────────────
-the test sent `VOLT 3.0, (@1)` where the session recorded `VOLT 5.0, (@1)`
+the test sent `VOLT 3.0, (@1)` where the session recorded `VOLT 5.0, (@1)` (a changed command, or one inserted before it)
 to accept the new behaviour, re-record it on the bench:
     RECORD=1 cargo test --test bench x";
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn a_removed_command_is_a_minus_line_and_the_sent_one_lines_up() {
+        // The test no longer sends `VOLT 5.0, (@1)` (#3): it sends `MEAS:VOLT? (@1)`, which
+        // the session recorded at #4.
+        let r = MismatchReport::new(
+            "psu",
+            "sessions/bench/x.yaml".into(),
+            &log(),
+            2,
+            Some(3),
+            InteractionKind::Query,
+            "MEAS:VOLT? (@1)",
+            "RECORD=1 cargo test --test bench x",
+        );
+        let text = r.to_string();
+        let expected = "\
+replay mismatch on `psu` at interaction #3 of 5
+  session: sessions/bench/x.yaml
+─────────┬────────────────────────────────────────────────────────────────────────────
+   1   1 │  query  *IDN?            → Keysight Technologies,EDU36311A,CN61130056,K-01…
+   2   2 │  write  OUTP ON, (@1)
+   3     │- write  VOLT 5.0, (@1)   ← first divergence
+   4   3 │  query  MEAS:VOLT? (@1)  → +4.99918100E+00   ← sent by the test as #3
+   5   4 │  write  OUTP OFF
+─────────┴────────────────────────────────────────────────────────────────────────────
+the test sent `MEAS:VOLT? (@1)`, which the session recorded at #4: was something removed before it?
+the interaction recorded from #3 on was not made (`-` lines); if it was removed from the test on purpose,
+re-record it on the bench:
+    RECORD=1 cargo test --test bench x";
+        assert_eq!(text, expected);
+        assert_eq!(r.recorded_later, Some(4));
+    }
+
+    #[test]
+    fn many_removed_commands_are_shortened_with_a_gap() {
+        let mut log = log();
+        for n in 0..10 {
+            log.insert(2, i(InteractionKind::Write, &format!("STEP {n}"), None));
+        }
+        let r = MismatchReport::new(
+            "psu",
+            "s.yaml".into(),
+            &log,
+            2,
+            Some(13),
+            InteractionKind::Query,
+            "MEAS:VOLT? (@1)",
+            "x",
+        );
+        let text = r.to_string();
+        assert!(text.contains("recorded at #14"), "{text}");
+        assert_eq!(text.matches("│- ").count(), 5, "{text}");
+        assert!(text.contains("  14   3 │  query  MEAS:VOLT?"), "{text}");
     }
 
     #[test]
@@ -361,6 +487,7 @@ to accept the new behaviour, re-record it on the bench:
             "s.yaml".into(),
             &log(),
             1,
+            None,
             InteractionKind::Query,
             "OUTP ON, (@1)",
             "x",
@@ -377,6 +504,7 @@ to accept the new behaviour, re-record it on the bench:
             "s.yaml".into(),
             &log(),
             5,
+            None,
             InteractionKind::Query,
             "SYST:ERR?",
             "x",

@@ -89,3 +89,8 @@ pub use stream::EventStream;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/what-if.md")]
 struct WhatIfGuideDoctests;
+
+// The event-stream guide is compiled as doctests: every example a user pastes builds.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/events.md")]
+struct EventsGuideDoctests;

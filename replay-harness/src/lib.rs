@@ -173,6 +173,11 @@ pub mod __test {
     pub use crate::runtime::{Env, FailureKind, Outcome, RunOptions, panic_message, run_test_with};
 }
 
+// The guide is compiled as doctests too: every example a user pastes builds.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/guide.md")]
+struct GuideDoctests;
+
 #[doc(hidden)]
 pub mod __private {
     //! What `#[recorded_test]` expansions and `main!()` name, and nothing else. Not a public
@@ -188,6 +193,8 @@ pub mod __private {
 
     /// Runs one test from its `#[test]` wrapper: panics with the failure message when it
     /// fails, resumes a panic of the body, prints the re-record summary when it recorded.
+    /// The failure's location is the caller's: the user's test, not this library.
+    #[track_caller]
     pub fn run_as_libtest(def: &TestDef) {
         crate::runtime::run_as_libtest(def)
     }

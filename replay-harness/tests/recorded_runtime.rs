@@ -252,7 +252,11 @@ fn record_replay_and_rerecord_with_summary() {
             diff,
             previous,
             session,
+            kept,
+            waited,
         } => {
+            assert!(!kept);
+            assert_eq!(waited, None);
             assert_eq!(cassette, Path::new("sessions/shared/talks.yaml"));
             assert_eq!(changes, None);
             assert!(diff.is_none() && previous.is_none());
@@ -293,6 +297,51 @@ fn record_replay_and_rerecord_with_summary() {
     }
     let text = std::fs::read_to_string(pkg.cassette()).unwrap();
     assert!(text.contains("4.200"), "{text}");
+}
+
+#[test]
+fn an_unchanged_rerecord_keeps_the_committed_bytes() {
+    let inst = instrument();
+    let pkg = Package::new(&inst);
+    assert!(pkg.run("talks", Some("1"), None).passed());
+    // A file as committed: same content, other bytes than our writer's (a comment).
+    let committed = format!(
+        "# committed\n{}",
+        std::fs::read_to_string(pkg.cassette()).unwrap()
+    );
+    std::fs::write(pkg.cassette(), &committed).unwrap();
+    match pkg.run("talks", Some("1"), None) {
+        Outcome::Recorded { kept, summary, .. } => {
+            assert!(kept);
+            assert_eq!(
+                summary,
+                "re-recorded `sessions/shared/talks.yaml`: unchanged, the committed file was kept (REPLAY_REWRITE=1 with RECORD=all rewrites it)"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(std::fs::read_to_string(pkg.cassette()).unwrap(), committed);
+
+    // RECORD=all with REPLAY_REWRITE=1 rewrites it.
+    let forced = pkg.run_env(
+        "talks",
+        Env {
+            record: Some("all".into()),
+            rewrite: Some("1".into()),
+            ..Env::default()
+        },
+    );
+    assert!(matches!(forced, Outcome::Recorded { kept: false, .. }), "{forced:?}");
+    assert!(!std::fs::read_to_string(pkg.cassette()).unwrap().starts_with("# committed"));
+
+    // A changed reading is written, of course.
+    std::fs::write(pkg.cassette(), &committed).unwrap();
+    inst.millivolts.store(4200, Ordering::SeqCst);
+    assert!(matches!(
+        pkg.run("talks", Some("1"), None),
+        Outcome::Recorded { kept: false, .. }
+    ));
+    assert!(std::fs::read_to_string(pkg.cassette()).unwrap().contains("4.200"));
 }
 
 #[test]

@@ -141,15 +141,16 @@ fn harness_lifecycle() {
         "{out}"
     );
 
-    // Missing cassettes outside CI: ignored, with the command that records each.
+    // Missing cassettes outside CI: failures (as under libtest and nextest), each with the
+    // command that records it; the summary lists them.
     let out = krate.cargo_test().args(["--test", "lab"]).run().unwrap();
-    passed(&out);
+    failed(&out);
     assert!(
-        out.stdout.contains("test psu::setpoint ... ignored"),
+        out.stdout.contains("test psu::setpoint ... FAILED"),
         "{out}"
     );
     assert!(
-        out.stdout.contains("0 passed; 0 failed; 3 ignored"),
+        out.stdout.contains("0 passed; 3 failed; 0 ignored"),
         "{out}"
     );
     assert!(
@@ -159,7 +160,7 @@ fn harness_lifecycle() {
     );
     assert!(
         out.stderr
-            .contains("missing cassettes (ignored until recorded)"),
+            .contains("missing cassettes (failed until recorded)"),
         "{out}"
     );
     assert!(
@@ -168,13 +169,6 @@ fn harness_lifecycle() {
         )),
         "{out}"
     );
-    // Run anyway, the reason and the record command show.
-    let out = krate
-        .cargo_test()
-        .args(["--test", "lab", "--", "--include-ignored", "--exact", "idn"])
-        .run()
-        .unwrap();
-    failed(&out);
     assert!(
         out.stdout.contains(&format!(
             "no cassette for this test: `{IDN}` does not exist"
@@ -234,7 +228,7 @@ fn harness_lifecycle() {
     );
     assert!(
         !out.stderr.contains("replay:"),
-        "a passing run prints a summary\n{out}"
+        "a passing run prints a summary on the terminal\n{out}"
     );
     let out = krate
         .cargo_test()
@@ -380,30 +374,47 @@ fn harness_lifecycle() {
     );
     let markdown = std::fs::read_to_string(&step_summary).unwrap();
     assert!(
-        markdown.starts_with("### replay — 3 sessions replayed, 1 orphan"),
+        markdown.starts_with("<!-- replay run cargo-"),
         "{markdown}"
     );
+    assert!(
+        markdown.contains("\n### replay — 3 sessions replayed, 1 orphan"),
+        "{markdown}"
+    );
+    assert_eq!(markdown.matches("### replay").count(), 1, "{markdown}");
     assert!(
         markdown.contains("| orphan | `sessions/lab/old_test.yaml` |"),
         "{markdown}"
     );
     std::fs::remove_file(krate.path().join("sessions/lab/old_test.yaml")).unwrap();
 
-    // Re-recording an unchanged procedure on a deterministic bench: only timestamps change,
-    // and nothing is printed about it.
-    let before = String::from_utf8(krate.read(SETPOINT).unwrap()).unwrap();
+    // Re-recording an unchanged procedure on a deterministic bench: the committed files
+    // are kept byte for byte, and the summary says so.
+    let before = krate.read(SETPOINT).unwrap();
     let sim = start_sim(None);
     let out = record(&krate, &sim);
     passed(&out);
     assert!(!out.stderr.contains("cassette diff"), "{out}");
-    let after = String::from_utf8(krate.read(SETPOINT).unwrap()).unwrap();
-    let strip = |text: &str| {
-        text.lines()
-            .filter(|l| !l.trim_start().starts_with("timestamp:"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    assert_eq!(strip(&before), strip(&after));
+    assert_eq!(krate.read(SETPOINT).unwrap(), before, "{out}");
+    assert!(
+        out.stderr
+            .contains(&format!("re-recorded `{SETPOINT}`: unchanged, the committed file was kept")),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains("3 re-recorded unchanged (file kept)"),
+        "{out}"
+    );
+    // RECORD=all with REPLAY_REWRITE=1 rewrites it (new timestamps).
+    let out = krate
+        .cargo_test()
+        .args(["--test", "lab", "--", "--exact", "psu::setpoint"])
+        .env("RECORD", "all")
+        .env("REPLAY_REWRITE", "1")
+        .run()
+        .unwrap();
+    passed(&out);
+    assert_ne!(krate.read(SETPOINT).unwrap(), before, "{out}");
     drop(sim);
 
     // Re-recording against a noisy bench: the diff of the changed responses, drift flagged.
@@ -524,43 +535,24 @@ fn nextest_runs_and_partitions_the_harness() {
     passed(&out);
     assert_eq!(nextest_passed(&out), ["psu::setpoint"], "{out}");
 
-    // A missing cassette is skipped (listed ignored) outside CI and fails under CI.
+    // A missing cassette fails under nextest too, outside CI as under it, with the command
+    // that records it.
     std::fs::remove_file(krate.path().join(DMM)).unwrap();
     let out = nextest(&krate, &["--test", "lab"]);
-    passed(&out);
-    assert_eq!(nextest_passed(&out), ["idn", "psu::setpoint"], "{out}");
-    assert!(out.all().contains("1 skipped"), "{out}");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = scrub_env(
-        Command::new(cargo)
-            .args([
-                "nextest",
-                "run",
-                "--offline",
-                "--color",
-                "never",
-                "--no-fail-fast",
-                "--test",
-                "lab",
-            ])
-            .current_dir(krate.path())
-            .env("CARGO_TARGET_DIR", shared_target_dir()),
-    )
-    .env("CI", "true")
-    .output()
-    .unwrap();
-    let out = CargoOutput {
-        status: output.status,
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
     assert!(!out.status.success(), "{out}");
+    assert_eq!(nextest_passed(&out), ["idn", "psu::setpoint"], "{out}");
     assert!(
         out.all()
             .lines()
             .any(|l| l.trim_start().starts_with("FAIL") && l.ends_with("dmm_reads")),
         "{out}"
     );
+    assert!(
+        out.all()
+            .contains("RECORD=1 cargo test --test lab dmm_reads -- --exact"),
+        "{out}"
+    );
+    passed(&record(&krate, &start_sim(None)));
 
     // An orphan fails under nextest too.
     std::fs::write(krate.path().join("sessions/lab/gone.yaml"), "{}\n").unwrap();

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use similar::{Algorithm, DiffOp};
 
-use super::number::{numeric_fields, relative_difference};
+use super::number::{drifts_beyond, numeric_fields, relative_drift};
 use super::options::DiffOptions;
 use crate::session::{InstrumentLog, Interaction, Session};
 
@@ -93,12 +93,23 @@ pub(crate) enum Step {
 }
 
 /// Numeric drift between two responses that differ only in numbers.
+///
+/// Drift is a reading that changed while its command did not; its size is
+/// [`relative_drift`](super::relative_drift), relative to the recorded reading, everywhere
+/// (text, JSON, the tolerance check).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Drift {
-    /// The largest relative difference among the response's numeric fields.
+    /// The drift of the reading that moved most, signed (`0.25`: +25 %); `None` when that
+    /// reading was recorded as zero (no relative figure exists).
+    pub relative: Option<f64>,
+    /// `|relative|` (infinite when `relative` is `None`, serialised as `null`).
     pub max_relative: f64,
-    /// Whether a field drifted beyond the tolerance (see [`DiffOptions::tolerance`]).
+    /// Whether a reading drifted beyond the tolerance (see [`DiffOptions::tolerance`]).
+    /// Always `false` when `after_command_change` is set.
     pub beyond_tolerance: bool,
+    /// Whether a write changed (added, removed or replaced, on any instrument) before this
+    /// reading: the reading follows the new procedure, it is not drift of the bench.
+    pub after_command_change: bool,
     /// The differing readings, (recorded, new).
     pub readings: Vec<(f64, f64)>,
 }
@@ -240,7 +251,7 @@ impl SessionDiff {
             }
         }
         let mut timestamps_differ = false;
-        let instruments = aliases
+        let mut instruments: Vec<InstrumentDiff> = aliases
             .into_iter()
             .map(|(alias, presence)| {
                 let a = old.instrument(alias).unwrap_or(&empty);
@@ -250,6 +261,7 @@ impl SessionDiff {
                 diff
             })
             .collect();
+        mark_after_command_changes(&mut instruments);
         SessionDiff {
             instruments,
             timestamps_ignored: options.ignore_timestamps,
@@ -270,7 +282,8 @@ impl SessionDiff {
             .flat_map(|i| i.changes.iter().map(move |c| (i.alias.as_str(), c)))
     }
 
-    /// Whether a numeric response drifted beyond the tolerance.
+    /// Whether a numeric response drifted beyond the tolerance while its command, and every
+    /// command before it, stayed the same (see [`Drift`]).
     pub fn drifted_beyond_tolerance(&self) -> bool {
         self.changes().any(|(_, c)| {
             matches!(c, Change::ResponseChanged { drift: Some(d), .. } if d.beyond_tolerance)
@@ -564,16 +577,79 @@ fn compare_outcomes(
 }
 
 fn drift(readings: Vec<(f64, f64)>, options: &DiffOptions) -> Drift {
-    let max_relative = readings
+    let magnitude = |r: Option<f64>| r.map_or(f64::INFINITY, f64::abs);
+    let relative = readings
         .iter()
-        .map(|&(a, b)| relative_difference(a, b))
-        .fold(0.0, f64::max);
-    let beyond_tolerance = readings.iter().any(|&(a, b)| {
-        (a - b).abs() > options.absolute_tolerance + options.tolerance * a.abs().max(b.abs())
-    });
+        .map(|&(a, b)| relative_drift(a, b))
+        .fold(Some(0.0), |most, r| {
+            if magnitude(r) > magnitude(most) {
+                r
+            } else {
+                most
+            }
+        });
+    let beyond_tolerance = readings
+        .iter()
+        .any(|&(a, b)| drifts_beyond(a, b, options.tolerance, options.absolute_tolerance));
     Drift {
-        max_relative,
+        relative,
+        max_relative: magnitude(relative),
         beyond_tolerance,
+        after_command_change: false,
         readings,
+    }
+}
+
+/// Marks the drift of readings that follow a changed write (added, removed or replaced) as
+/// such (not drift): after an intended setpoint change, the new reading is the new
+/// procedure's, not the bench's.
+/// Within an instrument "after" is by position; across instruments, by time since the
+/// session started.
+fn mark_after_command_changes(instruments: &mut [InstrumentDiff]) {
+    // A write configures the bench (a setpoint, a range); an added or removed query does
+    // not, so a reading after it can still drift.
+    let is_command_change = |c: &Change| match c {
+        Change::Added { kind, .. } | Change::Removed { kind, .. } => kind == "write",
+        Change::CommandChanged {
+            old_kind, new_kind, ..
+        } => old_kind == "write" || new_kind == "write",
+        _ => false,
+    };
+    let time_of = |inst: &InstrumentDiff, c: &Change| match c {
+        Change::Removed { old, .. } => inst.old.get(old - 1).map(|i| i.timestamp),
+        other => other
+            .new_position()
+            .and_then(|n| inst.new.get(n - 1))
+            .map(|i| i.timestamp),
+    };
+    let earliest = instruments
+        .iter()
+        .flat_map(|inst| {
+            inst.changes
+                .iter()
+                .filter(|c| is_command_change(c))
+                .filter_map(move |c| time_of(inst, c))
+        })
+        .fold(None, |min: Option<f64>, t| Some(min.map_or(t, |m| m.min(t))));
+    let Some(earliest) = earliest else {
+        return;
+    };
+    for inst in instruments {
+        let mut changed_here = false;
+        let times: Vec<Option<f64>> = inst.changes.iter().map(|c| time_of(inst, c)).collect();
+        for (change, time) in inst.changes.iter_mut().zip(times) {
+            if is_command_change(change) {
+                changed_here = true;
+                continue;
+            }
+            if let Change::ResponseChanged {
+                drift: Some(drift), ..
+            } = change
+                && (changed_here || time.is_some_and(|t| t > earliest))
+            {
+                drift.after_command_change = true;
+                drift.beyond_tolerance = false;
+            }
+        }
     }
 }

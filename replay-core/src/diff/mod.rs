@@ -26,7 +26,7 @@ mod render;
 mod text;
 
 pub use compute::{Change, Drift, InstrumentDiff, Presence, SessionDiff};
-pub use number::{parse_scpi_number, relative_difference};
+pub use number::{drifts_beyond, parse_scpi_number, relative_drift};
 pub use options::{
     DEFAULT_ABSOLUTE_TOLERANCE, DEFAULT_TOLERANCE, DiffOptions, RenderOptions, parse_tolerance,
 };

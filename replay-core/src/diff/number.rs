@@ -18,14 +18,25 @@ pub fn parse_scpi_number(field: &str) -> Option<f64> {
     field.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-/// `|a - b| / max(|a|, |b|)`, `0` when both are zero.
-pub fn relative_difference(a: f64, b: f64) -> f64 {
-    let scale = a.abs().max(b.abs());
-    if scale == 0.0 {
-        0.0
+/// The drift of a reading, the one definition that every report, the JSON output and the
+/// tolerance check use: `(new - recorded) / |recorded|`, signed, relative to the recorded
+/// value (5.0 → 6.25 is `+0.25`, "+25%"). `None` when the recorded value is zero and the new
+/// one is not: no relative figure exists.
+pub fn relative_drift(recorded: f64, new: f64) -> Option<f64> {
+    if recorded == new {
+        Some(0.0)
+    } else if recorded == 0.0 {
+        None
     } else {
-        (a - b).abs() / scale
+        Some((new - recorded) / recorded.abs())
     }
+}
+
+/// Whether a reading drifted beyond the tolerance: `|new - recorded| > absolute +
+/// relative * |recorded|`, i.e. its [`relative_drift`] exceeds `relative` (a reading
+/// recorded as zero: its change exceeds `absolute`).
+pub fn drifts_beyond(recorded: f64, new: f64, relative: f64, absolute: f64) -> bool {
+    (new - recorded).abs() > absolute + relative * recorded.abs()
 }
 
 /// The numeric fields of two comma-separated responses that differ only in numbers:
@@ -90,9 +101,16 @@ mod tests {
     }
 
     #[test]
-    fn relative_difference_is_symmetric() {
-        assert_eq!(relative_difference(0.0, 0.0), 0.0);
-        assert!((relative_difference(5.0, 5.1) - 0.1 / 5.1).abs() < 1e-12);
-        assert_eq!(relative_difference(5.0, 5.1), relative_difference(5.1, 5.0));
+    fn drift_is_relative_to_the_recorded_reading() {
+        assert_eq!(relative_drift(0.0, 0.0), Some(0.0));
+        assert_eq!(relative_drift(5.0, 6.25), Some(0.25));
+        assert_eq!(relative_drift(-4.0, -5.0), Some(-0.25));
+        assert_eq!(relative_drift(0.0, 1e-3), None);
+        // The tolerance check agrees with the figure people read: +25% is beyond 22%,
+        // within 26% (it was computed against max(|a|, |b|) = 20% before).
+        assert!(drifts_beyond(5.0, 6.25, 0.22, 0.0));
+        assert!(!drifts_beyond(5.0, 6.25, 0.26, 0.0));
+        assert!(!drifts_beyond(0.0, 1e-12, 0.001, 1e-9));
+        assert!(drifts_beyond(0.0, 1e-3, 0.001, 1e-9));
     }
 }

@@ -20,6 +20,7 @@ struct Counts {
     responses: usize,
     beyond: usize,
     within: usize,
+    followed: usize,
     binary: usize,
     errors: usize,
     timestamps: usize,
@@ -36,6 +37,7 @@ impl Counts {
                 Change::ResponseChanged { drift, .. } => {
                     c.responses += 1;
                     match drift {
+                        Some(d) if d.after_command_change => c.followed += 1,
                         Some(d) if d.beyond_tolerance => c.beyond += 1,
                         Some(d) if !d.readings.is_empty() => c.within += 1,
                         _ => {}
@@ -76,14 +78,17 @@ impl Counts {
                 plural(self.responses, "response")
             );
             let tol = percent(tolerance);
-            let drift = match (self.beyond, self.within) {
-                (0, 0) => None,
-                (b, 0) => Some(format!("{b} drifted beyond {tol}")),
-                (0, w) => Some(format!("{w} drifted within {tol}")),
-                (b, w) => Some(format!("{b} drifted beyond {tol}, {w} within it")),
+            let mut notes = match (self.beyond, self.within) {
+                (0, 0) => vec![],
+                (b, 0) => vec![format!("{b} drifted beyond {tol}")],
+                (0, w) => vec![format!("{w} drifted within {tol}")],
+                (b, w) => vec![format!("{b} drifted beyond {tol}, {w} within it")],
             };
-            if let Some(drift) = drift {
-                write!(text, " ({drift})").unwrap_or(());
+            if self.followed > 0 {
+                notes.push(format!("{} after a changed command", self.followed));
+            }
+            if !notes.is_empty() {
+                write!(text, " ({})", notes.join("; ")).unwrap_or(());
             }
             groups.push(text);
         }
@@ -117,6 +122,26 @@ fn plural(n: usize, word: &str) -> String {
         word.to_owned()
     } else {
         format!("{word}s")
+    }
+}
+
+/// `(drift +25.003% beyond tolerance)`, `(changed +25% after a changed command)`: the
+/// figure is [`Drift::relative`](super::Drift::relative), the one definition of drift.
+fn drift_note(d: &super::Drift) -> String {
+    let signed = match d.relative {
+        Some(rel) => format!(
+            "{}{}",
+            if rel >= 0.0 { "+" } else { "-" },
+            percent(rel.abs())
+        ),
+        None => "from 0".to_owned(),
+    };
+    if d.after_command_change {
+        format!("(changed {signed} after a changed command)")
+    } else if d.beyond_tolerance {
+        format!("(drift {signed} beyond tolerance)")
+    } else {
+        format!("(drift {signed} within tolerance)")
     }
 }
 
@@ -288,25 +313,10 @@ fn push_step(rows: &mut Vec<Row>, inst: &InstrumentDiff, step: &Step, change: Op
                         minus.response = Some(x);
                         plus.response = Some(y);
                     }
-                    plus.note = drift.as_ref().filter(|d| !d.readings.is_empty()).map(|d| {
-                        let (old_v, new_v) = d.readings[0];
-                        let signed = if old_v == 0.0 {
-                            String::new()
-                        } else {
-                            let rel = (new_v - old_v) / old_v.abs();
-                            format!(
-                                "{}{} ",
-                                if rel >= 0.0 { "+" } else { "-" },
-                                percent(rel.abs())
-                            )
-                        };
-                        let verdict = if d.beyond_tolerance {
-                            "beyond tolerance"
-                        } else {
-                            "within tolerance"
-                        };
-                        format!("(drift {signed}{verdict})")
-                    });
+                    plus.note = drift
+                        .as_ref()
+                        .filter(|d| !d.readings.is_empty())
+                        .map(drift_note);
                 }
                 Some(Change::BinaryChanged {
                     first_difference, ..

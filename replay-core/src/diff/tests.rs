@@ -257,6 +257,67 @@ fn numeric_drift_beyond_and_within_tolerance() {
 }
 
 #[test]
+fn one_definition_of_drift_in_text_json_and_tolerance() {
+    // 5.0 V recorded, 6.25 V now: +25% relative to the recorded reading, everywhere.
+    let old = psu(0.0, "VOLT 5.0, (@1)", "+5.00000000E+00");
+    let new = psu(0.0, "VOLT 5.0, (@1)", "+6.25000000E+00");
+    let at = |tolerance: f64| {
+        SessionDiff::compute(
+            &old,
+            &new,
+            &DiffOptions {
+                tolerance,
+                ..DiffOptions::default()
+            },
+        )
+    };
+    // Beyond 22% (it used to say "within 22%" next to "+25%"), within 26%.
+    let d = at(0.22);
+    assert_eq!(d.summary(), "1 response changed (1 drifted beyond 22%)");
+    assert!(d.render("a", "b").contains("(drift +25% beyond tolerance)"));
+    let json = serde_json::to_value(&d).unwrap();
+    let drift = &json["instruments"][0]["changes"][0]["drift"];
+    assert_eq!(drift["relative"], 0.25);
+    assert_eq!(drift["max_relative"], 0.25);
+    assert_eq!(drift["beyond_tolerance"], true);
+    let d = at(0.26);
+    assert_eq!(d.summary(), "1 response changed (1 drifted within 26%)");
+    assert!(d.render("a", "b").contains("(drift +25% within tolerance)"));
+}
+
+#[test]
+fn a_reading_after_a_changed_command_is_not_drift() {
+    // An intended setpoint change: 5.0 V → 6.25 V, and the reading follows.
+    let old = psu(0.0, "VOLT 5.0, (@1)", "+5.00000000E+00");
+    let new = psu(0.0, "VOLT 6.25, (@1)", "+6.25000000E+00");
+    let d = diff(&old, &new);
+    assert!(!d.drifted_beyond_tolerance(), "{d:?}");
+    assert_eq!(
+        d.summary(),
+        "1 interaction changed; 1 response changed (1 after a changed command)"
+    );
+    let text = d.render("a", "b");
+    assert!(
+        text.contains("(changed +25% after a changed command)"),
+        "{text}"
+    );
+    assert!(!text.contains("drift"), "{text}");
+
+    // Across instruments, by time: the psu's setpoint changed before the dmm read it.
+    let two = |volts: &str, reading: &str| {
+        session(vec![
+            ("psu", None, vec![w(volts, 0.1)]),
+            ("dmm", None, vec![q("MEAS:VOLT:DC?", reading, 0.2)]),
+        ])
+    };
+    let d = diff(&two("VOLT 5.0", "+5.0E+00"), &two("VOLT 6.25", "+6.25E+00"));
+    assert!(!d.drifted_beyond_tolerance(), "{d:?}");
+    // The same reading change with the same commands is drift.
+    let d = diff(&two("VOLT 5.0", "+5.0E+00"), &two("VOLT 5.0", "+6.25E+00"));
+    assert!(d.drifted_beyond_tolerance(), "{d:?}");
+}
+
+#[test]
 fn numbers_in_lists_compare_numerically() {
     let old = session(vec![(
         "psu",

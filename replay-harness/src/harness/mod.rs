@@ -2,11 +2,9 @@
 //! `harness = false` target, paired with its cassette, with orphaned and missing cassettes
 //! decided at list time, snapshot-style regression reports and an end-of-run summary.
 
-mod collect;
 mod plan;
 mod run;
 pub(crate) mod snapshot;
-mod summary;
 
 pub use plan::HarnessTarget;
 pub use run::main;

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::registry::{BodyFuture, TESTS, TestDef};
-use crate::runtime::{Env, OrphanPolicy, RecordMode, TestPaths, is_ci, relative_to};
+use crate::runtime::{Env, OrphanPolicy, TestPaths, is_ci, relative_to};
 
 /// The test target a harness runs, captured by [`main!`](crate::main) at its call site.
 #[derive(Clone, Copy, Debug)]
@@ -23,11 +23,10 @@ pub struct HarnessTarget {
 /// What the harness does with one registered test.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Status {
-    /// Runs (replays or records, as `RECORD` says).
+    /// Runs (replays or records, as `RECORD` says). A test without a cassette runs too,
+    /// and fails with the command that records it: the same rule as under libtest and
+    /// nextest, so a never-recorded test is never green.
     Run,
-    /// Replay without a cassette, outside CI: listed ignored; the summary says how to
-    /// record it. Run anyway (`--include-ignored`), it fails with that message.
-    Missing,
     /// `#[ignore]` on the test itself.
     UserIgnored(Option<&'static str>),
 }
@@ -108,17 +107,14 @@ pub(crate) fn plan_tests<'a>(
     base: Option<&Path>,
 ) -> Plan {
     let ci = is_ci(env.ci.as_deref());
-    // An invalid RECORD fails every test when it runs (the runtime's message); plan them
-    // as runnable so that message is what the user sees.
-    let mode = RecordMode::parse(env.record.as_deref()).unwrap_or(RecordMode::All);
     let mut tests: Vec<PlannedTest> = defs
         .filter(|def| def.crate_name == target.crate_name)
         .map(|def| {
             let paths = TestPaths::resolve(def, env);
-            let status = match &paths {
-                _ if def.ignored => Status::UserIgnored(def.ignore_reason),
-                Ok(p) if !ci && !p.cassette.exists() && !mode.records(false) => Status::Missing,
-                _ => Status::Run,
+            let status = if def.ignored {
+                Status::UserIgnored(def.ignore_reason)
+            } else {
+                Status::Run
             };
             PlannedTest {
                 def,
@@ -246,7 +242,7 @@ mod tests {
     }
 
     #[test]
-    fn missing_cassettes_are_ignored_outside_ci_only() {
+    fn missing_cassettes_run_and_fail_like_under_libtest() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         touch(root, "sessions/lab/psu/ramp.yaml");
@@ -263,10 +259,12 @@ mod tests {
                 .map(|t| (t.name, t.status))
                 .collect::<Vec<_>>()
         };
+        // Never ignored (a never-recorded test must not look green): it runs, and the
+        // runtime fails it with the command that records it.
         assert_eq!(
             statuses(&env(None, None)),
             [
-                ("idn".to_owned(), Status::Missing),
+                ("idn".to_owned(), Status::Run),
                 ("psu::ramp".to_owned(), Status::Run)
             ]
         );

@@ -1,19 +1,17 @@
 //! The harness's `main`: list, run, report.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use replay_core::diff::RenderOptions;
 
-use super::collect::{Collector, Missing, PendingSnapshot, Regression, Rerecorded};
 use super::plan::{HarnessTarget, Orphan, PlannedTest, Status, plan};
 use super::snapshot::take_pending;
-use super::summary;
+use crate::runtime::collect::Collector;
 use crate::runtime::describe::percent;
-use crate::runtime::{
-    FailureKind, Outcome, RunOptions, color_enabled, panic_message, relative_to, run_test_with,
-};
+use crate::runtime::summary;
+use crate::runtime::{Outcome, RunOptions, color_enabled, panic_message, relative_to, run_test_with};
 
 /// Runs the harness of one test target; what [`main!`](crate::main) expands to. Exits.
 pub fn main(target: HarnessTarget) -> ! {
@@ -39,31 +37,7 @@ pub fn main(target: HarnessTarget) -> ! {
         color: color(&args),
     };
 
-    // What the summary says about tests that do not run: missing cassettes (ignored).
-    let mut trials = Vec::new();
-    for test in &plan.tests {
-        let trial = trial_for(test, &context);
-        if test.status == Status::Missing && !args.is_filtered_out(&trial) {
-            let record = test
-                .paths
-                .as_ref()
-                .map(|p| p.rerecord.clone())
-                .unwrap_or_default();
-            let cassette = test
-                .paths
-                .as_ref()
-                .map(|p| shown(&context, &p.cassette))
-                .unwrap_or_default();
-            collector.update(|t| {
-                t.missing.push(Missing {
-                    test: test.name.clone(),
-                    cassette,
-                    record,
-                })
-            });
-        }
-        trials.push(trial);
-    }
+    let mut trials: Vec<Trial> = plan.tests.iter().map(|t| trial_for(t, &context)).collect();
     for orphan in &plan.orphans {
         trials.push(orphan_trial(orphan, &context));
     }
@@ -73,15 +47,10 @@ pub fn main(target: HarnessTarget) -> ! {
         let tally = collector.take();
         if !tally.is_quiet() {
             eprintln!("{}", summary::text(&tally, plan.ci));
-            if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
-                && let Err(e) = summary::append_markdown(Path::new(&path), &tally)
-            {
-                eprintln!(
-                    "warning: could not append the summary to `GITHUB_STEP_SUMMARY` ({}): {e}",
-                    PathBuf::from(&path).display()
-                );
-            }
         }
+        // Also when everything passed; a process of a nextest run adds to the run's one
+        // summary (see `runtime::summary`).
+        summary::publish_to_github(&tally);
     }
     conclusion.exit()
 }
@@ -119,7 +88,7 @@ fn trial_for(test: &PlannedTest, context: &Context) -> Trial {
     let def = test.def;
     let name = test.name.clone();
     let context = context.clone();
-    let ignored = matches!(test.status, Status::Missing | Status::UserIgnored(_));
+    let ignored = matches!(test.status, Status::UserIgnored(_));
     Trial::test(test.name.clone(), move || run_one(def, &name, &context)).with_ignored_flag(ignored)
 }
 
@@ -152,20 +121,30 @@ fn run_one(
     let paths = crate::runtime::TestPaths::resolve(def, &options.env).ok();
     take_pending();
     let outcome = run_test_with(def, options);
-    let pending = take_pending();
-    let collector = &context.collector;
+    let pending: Vec<String> = take_pending()
+        .iter()
+        .map(|p| shown(context, p))
+        .collect();
+    let rerecord = paths
+        .as_ref()
+        .map(|p| p.rerecord.clone())
+        .unwrap_or_default();
+    let cassette = paths
+        .as_ref()
+        .map(|p| shown(context, &p.cassette))
+        .unwrap_or_default();
+    context
+        .collector
+        .update(|t| t.note(name, &outcome, &rerecord, &cassette, &pending));
     match outcome {
-        Outcome::Replayed { .. } => {
-            collector.update(|t| t.replayed += 1);
-            Ok(())
-        }
+        Outcome::Replayed { .. } => Ok(()),
         Outcome::Recorded {
             cassette,
             summary,
             diff,
+            kept,
             ..
         } => {
-            collector.update(|t| t.recorded += 1);
             match diff {
                 Some(diff) if !diff.is_empty() => {
                     let shown_cassette = cassette.display().to_string();
@@ -183,72 +162,22 @@ fn run_one(
                     );
                     if diff.drifted_beyond_tolerance() {
                         text.push_str(&format!(
-                            "warning: a reading of `{name}` drifted beyond {} since it was recorded: check the bench before committing\n",
+                            "warning: a reading of `{name}` drifted beyond {} since it was recorded while its command did not change: check the bench before committing\n",
                             percent(context.tolerance)
                         ));
                     }
                     eprint!("{text}");
-                    collector.update(|t| {
-                        t.rerecorded.push(Rerecorded {
-                            cassette: shown_cassette,
-                            summary: diff.summary(),
-                            drifted: diff.drifted_beyond_tolerance(),
-                        })
-                    });
                 }
+                // Unchanged: say it was kept (or rewritten, with REPLAY_REWRITE=1).
+                Some(_) if kept => eprintln!("{summary}"),
                 Some(_) => {}
                 None => eprintln!("{summary}"),
             }
             Ok(())
         }
-        Outcome::Failed { kind, message } => {
-            let rerecord = paths
-                .as_ref()
-                .map(|p| p.rerecord.clone())
-                .unwrap_or_default();
-            collector.update(|t| match kind {
-                FailureKind::MissingCassette => t.missing.push(Missing {
-                    test: name.to_owned(),
-                    cassette: paths
-                        .as_ref()
-                        .map(|p| shown(context, &p.cassette))
-                        .unwrap_or_default(),
-                    record: rerecord.clone(),
-                }),
-                FailureKind::Regression | FailureKind::Unused => t.regressions.push(Regression {
-                    test: name.to_owned(),
-                    rerecord: rerecord.clone(),
-                }),
-                _ => t.failures.push((name.to_owned(), first_line(&message))),
-            });
-            Err(Failed::from(message))
-        }
-        Outcome::Panicked {
-            payload,
-            note,
-            regression,
-        } => {
+        Outcome::Failed { message, .. } => Err(Failed::from(message)),
+        Outcome::Panicked { payload, note, .. } => {
             let message = panic_message(&*payload);
-            let rerecord = paths
-                .as_ref()
-                .map(|p| p.rerecord.clone())
-                .unwrap_or_default();
-            collector.update(|t| {
-                if regression {
-                    t.regressions.push(Regression {
-                        test: name.to_owned(),
-                        rerecord: rerecord.clone(),
-                    });
-                } else if pending.is_empty() {
-                    t.failures.push((name.to_owned(), first_line(&message)));
-                }
-                for path in &pending {
-                    t.snapshots.push(PendingSnapshot {
-                        test: name.to_owned(),
-                        snapshot: shown(context, path),
-                    });
-                }
-            });
             let mut text = format!("test panicked: {message}\n{note}");
             if !pending.is_empty() {
                 text.push_str("\nthe measured outcome changed: review it with `cargo insta review` (accept if the change is intended)");
@@ -256,8 +185,4 @@ fn run_one(
             Err(Failed::from(text))
         }
     }
-}
-
-fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or_default().to_owned()
 }

@@ -1,11 +1,14 @@
 //! The runtime behind `#[recorded_test]`: environment, paths, running one test.
 
+pub(crate) mod collect;
 mod config;
 pub(crate) mod describe;
 mod log;
+mod lock;
 mod mode;
 mod paths;
 mod run;
+pub(crate) mod summary;
 
 pub(crate) use log::{LOG_VAR, parse_log_level};
 pub use mode::{Env, OrphanPolicy, RecordMode, color_enabled, is_ci};

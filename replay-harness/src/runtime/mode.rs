@@ -64,7 +64,12 @@ pub struct Env {
     pub orphans: Option<String>,
     /// `REPLAY_LOG`, if set; see [`parse_log_level`](super::parse_log_level).
     pub log: Option<String>,
+    /// `REPLAY_REWRITE`, if set; see [`Env::rewrite`].
+    pub rewrite: Option<String>,
 }
+
+/// The variable that forces a re-record to rewrite cassettes that did not change.
+pub const REWRITE_VAR: &str = "REPLAY_REWRITE";
 
 /// The variable that says what an orphaned cassette does to a harness run.
 pub const ORPHANS_VAR: &str = "REPLAY_ORPHANS";
@@ -92,6 +97,7 @@ impl Env {
             tolerance: var(TOLERANCE_VAR),
             orphans: var(ORPHANS_VAR),
             log: var(super::LOG_VAR),
+            rewrite: var(REWRITE_VAR),
         }
     }
 
@@ -103,6 +109,19 @@ impl Env {
             Some("warn") => Ok(OrphanPolicy::Warn),
             Some(other) => Err(format!(
                 "invalid value `{other}` for `{ORPHANS_VAR}`: expected `fail` (an orphaned cassette fails the run, the default) or `warn` (listed in the summary only)"
+            )),
+        }
+    }
+
+    /// Whether a re-record rewrites a cassette that did not change (`REPLAY_REWRITE=1`;
+    /// only obeyed with `RECORD=all`). By default an unchanged re-record keeps the committed
+    /// file byte for byte. The error says which values are valid.
+    pub fn rewrite(&self) -> Result<bool, String> {
+        match self.rewrite.as_deref() {
+            None | Some("" | "0") => Ok(false),
+            Some("1") => Ok(true),
+            Some(other) => Err(format!(
+                "invalid value `{other}` for `{REWRITE_VAR}`: expected `1` (with `RECORD=all`, rewrite every cassette even when nothing changed) or `0` (keep unchanged cassettes byte for byte, the default)"
             )),
         }
     }
@@ -193,6 +212,22 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("`warn`"), "{err}");
+    }
+
+    #[test]
+    fn rewrite_values() {
+        let env = |v: Option<&str>| Env {
+            rewrite: v.map(str::to_owned),
+            ..Env::default()
+        };
+        assert!(!env(None).rewrite().unwrap());
+        assert!(!env(Some("0")).rewrite().unwrap());
+        assert!(env(Some("1")).rewrite().unwrap());
+        let err = env(Some("yes")).rewrite().unwrap_err();
+        assert!(
+            err.starts_with("invalid value `yes` for `REPLAY_REWRITE`: expected `1`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use tracing::Instrument as _;
 
 use super::config::ReplayConfig;
 use super::describe::{chain, plural};
+use super::lock::lock_bench;
 use super::mode::{Env, RecordMode, is_ci};
 use super::paths::{TestPaths, relative_to};
 use crate::registry::{BodyFuture, TestDef};
@@ -78,6 +79,11 @@ pub enum Outcome {
             )
         )]
         session: Box<Session>,
+        /// Whether the re-record changed nothing and the committed file was kept byte for
+        /// byte.
+        kept: bool,
+        /// How long the recording waited for another one to release the bench.
+        waited: Option<std::time::Duration>,
     },
     /// Failed; `message` is complete and ends with what to do next.
     Failed {
@@ -260,19 +266,19 @@ async fn run_in_span(def: &TestDef, options: &RunOptions) -> Outcome {
     );
 
     if mode.records(exists) {
+        let rewrite = match options.env.rewrite() {
+            Ok(rewrite) => rewrite && mode == RecordMode::All,
+            Err(message) => return setup(message),
+        };
         let diff_options = DiffOptions {
             tolerance,
             ..DiffOptions::default()
         };
-        record(
-            def,
-            &paths,
+        let shown = Shown {
             cassette,
-            &show(&paths.bench),
-            exists,
-            &diff_options,
-        )
-        .await
+            bench: show(&paths.bench),
+        };
+        record(def, &paths, shown, exists, rewrite, &diff_options).await
     } else if !exists {
         Outcome::Failed {
             kind: FailureKind::MissingCassette,
@@ -365,14 +371,24 @@ async fn replay(def: &TestDef, paths: &TestPaths, cassette: PathBuf) -> Outcome 
     }
 }
 
+/// Paths as shown to people.
+struct Shown {
+    cassette: PathBuf,
+    bench: PathBuf,
+}
+
 async fn record(
     def: &TestDef,
     paths: &TestPaths,
-    cassette: PathBuf,
-    bench_shown: &Path,
+    shown: Shown,
     existed: bool,
+    rewrite: bool,
     diff_options: &DiffOptions,
 ) -> Outcome {
+    let Shown {
+        cassette,
+        bench: bench_shown,
+    } = shown;
     let not_written = if existed {
         format!("the cassette `{}` was left untouched", cassette.display())
     } else {
@@ -391,6 +407,24 @@ async fn record(
             };
         }
     };
+    // One recording at a time per bench, across threads and processes.
+    let test_name = def.test_name();
+    let lock = match lock_bench(&paths.bench, |_| {
+        print_uncaptured(&format!(
+            "replay: `{test_name}` waits for the bench `{}`: another test is recording on it",
+            bench_shown.display()
+        ))
+    })
+    .await
+    {
+        Ok(lock) => lock,
+        Err(message) => {
+            return Outcome::Failed {
+                kind: FailureKind::Bench,
+                message,
+            };
+        }
+    };
     let bench = match Bench::record_with(&paths.bench, &paths.cassette, record_options).await {
         Ok(bench) => bench,
         Err(e) => {
@@ -404,13 +438,19 @@ async fn record(
             };
         }
     };
-    // Read the previous cassette before the new one replaces it, to show the drift.
+    // Read the previous cassette before the new one replaces it, to show the drift and to
+    // keep it byte for byte when nothing changed.
     let previous = if existed {
         let path = paths.cassette.clone();
-        tokio::task::spawn_blocking(move || session::read_session(path).ok())
-            .await
-            .ok()
-            .flatten()
+        tokio::task::spawn_blocking(move || {
+            let bytes = std::fs::read(&path).ok()?;
+            let text = String::from_utf8(bytes.clone()).ok()?;
+            let session = session::parse_session(&path, &text).ok()?;
+            Some((bytes, session))
+        })
+        .await
+        .ok()
+        .flatten()
     } else {
         None
     };
@@ -439,6 +479,37 @@ async fn record(
                     message: chain(&e),
                 };
             }
+            let diff = previous
+                .as_ref()
+                .map(|(_, old)| Box::new(SessionDiff::compute(old, &new, diff_options)));
+            // Nothing changed (timestamps within the jitter tolerance): keep the committed
+            // bytes, so `git status` stays clean.
+            let kept = match (&previous, &diff) {
+                (Some((bytes, old)), Some(diff))
+                    if !rewrite && diff.is_empty() && timestamps_within_jitter(old, &new) =>
+                {
+                    let path = paths.cassette.clone();
+                    let bytes = bytes.clone();
+                    let restored = tokio::task::spawn_blocking(move || {
+                        replay_support::fs::write_atomic(&path, &bytes)
+                    })
+                    .await;
+                    match restored {
+                        Ok(Ok(())) => true,
+                        Ok(Err(e)) => {
+                            return Outcome::Failed {
+                                kind: FailureKind::Persist,
+                                message: format!(
+                                    "could not keep the unchanged cassette `{}`: {e}",
+                                    cassette.display()
+                                ),
+                            };
+                        }
+                        Err(join) => std::panic::resume_unwind(join.into_panic()),
+                    }
+                }
+                _ => false,
+            };
             if let Err(message) = crate::harness::snapshot::write_recorded() {
                 return Outcome::Failed {
                     kind: FailureKind::Persist,
@@ -448,11 +519,12 @@ async fn record(
                     ),
                 };
             }
-            let diff = previous
-                .as_ref()
-                .map(|old| Box::new(SessionDiff::compute(old, &new, diff_options)));
             let changes = diff.as_ref().map(|diff| diff.summary());
-            let summary = match &changes {
+            let mut summary = match &changes {
+                Some(_) if kept => format!(
+                    "re-recorded `{}`: unchanged, the committed file was kept (REPLAY_REWRITE=1 with RECORD=all rewrites it)",
+                    cassette.display()
+                ),
                 Some(changes) => format!("re-recorded `{}`: {changes}", cassette.display()),
                 None => format!(
                     "recorded `{}`: {} on {}",
@@ -461,16 +533,44 @@ async fn record(
                     plural(new.instruments.len(), "instrument", "instruments"),
                 ),
             };
+            if let Some(waited) = lock.waited {
+                summary.push_str(&format!(
+                    " (waited {:.1} s for the bench)",
+                    waited.as_secs_f64()
+                ));
+            }
             Outcome::Recorded {
                 cassette,
                 changes,
                 summary,
                 diff,
-                previous: previous.map(Box::new),
+                kept,
+                waited: lock.waited,
+                previous: previous.map(|(_, old)| Box::new(old)),
                 session: Box::new(new),
             }
         }
     }
+}
+
+/// How far a re-recorded timestamp may move and still count as unchanged: 0.25 s plus 25 %
+/// of the recorded time since the session started (a bench never answers at exactly the
+/// same microsecond twice).
+pub const TIMESTAMP_JITTER: (f64, f64) = (0.25, 0.25);
+
+/// Whether every interaction of `new` happened at about the time it did in `old`
+/// ([`TIMESTAMP_JITTER`]); the logs are assumed aligned one to one (an empty semantic diff).
+fn timestamps_within_jitter(old: &Session, new: &Session) -> bool {
+    let (absolute, relative) = TIMESTAMP_JITTER;
+    old.instruments.iter().all(|(alias, log)| {
+        let Some(other) = new.instrument(alias) else {
+            return false;
+        };
+        log.log.len() == other.log.len()
+            && log.log.iter().zip(&other.log).all(|(a, b)| {
+                (a.timestamp - b.timestamp).abs() <= absolute + relative * a.timestamp.abs()
+            })
+    })
 }
 
 /// Runs the body, catching a panic so the caller can decide about the cassette first.
@@ -503,16 +603,63 @@ impl Future for CatchUnwind<'_> {
 
 /// What the `#[test]` wrapper does with an outcome: print the recording summary past
 /// libtest's capture, panic with the failure message, or resume the body's panic.
+///
+/// `#[track_caller]`: the panic names the user's test (the `#[test]` the attribute
+/// generated), never a line of this library; the message is the whole report.
+#[track_caller]
 pub fn run_as_libtest(def: &TestDef) {
-    match run_test(def) {
+    let options = RunOptions::from_process();
+    let outcome = run_test_with(def, &options);
+    if std::env::var_os("GITHUB_STEP_SUMMARY").is_some_and(|p| !p.is_empty()) {
+        let paths = TestPaths::resolve(def, &options.env).ok();
+        let show = |p: &Path| match &options.display_base {
+            Some(base) => relative_to(p, base).display().to_string(),
+            None => p.display().to_string(),
+        };
+        let rerecord = paths.as_ref().map(|p| p.rerecord.clone());
+        let cassette = paths.as_ref().map(|p| show(&p.cassette));
+        let mut tally = super::collect::Tally::default();
+        tally.note(
+            &def.test_name(),
+            &outcome,
+            rerecord.as_deref().unwrap_or_default(),
+            cassette.as_deref().unwrap_or_default(),
+            &[],
+        );
+        super::summary::publish_to_github(&tally);
+    }
+    match outcome {
         Outcome::Replayed { .. } => {}
-        Outcome::Recorded { summary, .. } => print_uncaptured(&summary),
+        Outcome::Recorded { summary, .. } => {
+            // With one test thread libtest has printed `test name ... ` and waits for the
+            // verdict: start on a line of our own.
+            let lead = if libtest_runs_serially() { "\n" } else { "" };
+            print_uncaptured(&format!("{lead}replay: {summary}"));
+        }
         Outcome::Failed { message, .. } => panic!("{message}"),
         Outcome::Panicked { payload, note, .. } => {
             eprintln!("{note}");
             std::panic::resume_unwind(payload)
         }
     }
+}
+
+/// Whether libtest runs one test at a time (`--test-threads=1`, `RUST_TEST_THREADS=1`, a
+/// single CPU), printing `test name ... ` before each test rather than a whole line after.
+fn libtest_runs_serially() -> bool {
+    let mut args = std::env::args();
+    while let Some(arg) = args.next() {
+        if arg == "--test-threads" {
+            return args.next().as_deref() == Some("1");
+        }
+        if let Some(n) = arg.strip_prefix("--test-threads=") {
+            return n == "1";
+        }
+    }
+    if let Ok(n) = std::env::var("RUST_TEST_THREADS") {
+        return n.trim() == "1";
+    }
+    std::thread::available_parallelism().is_ok_and(|n| n.get() == 1)
 }
 
 /// Writes one block to stderr directly: libtest captures `print!`/`eprint!` of passing

@@ -148,6 +148,25 @@ const SIM_ADDRESSES: [(&str, &str, &str); 2] = [
     ),
 ];
 
+/// `13 interactions (psu 10, dmm 3)`: per instrument too, since a mismatch report counts
+/// one instrument's log (`#2 of 10`).
+fn interactions(bench: &Bench) -> String {
+    let session = bench.session();
+    let total = session.len();
+    let mut text = format!(
+        "{total} {}",
+        if total == 1 { "interaction" } else { "interactions" }
+    );
+    let per: Vec<String> = session
+        .aliases()
+        .filter_map(|alias| Some(format!("{alias} {}", session.instrument(alias)?.log.len())))
+        .collect();
+    if per.len() > 1 {
+        text.push_str(&format!(" ({})", per.join(", ")));
+    }
+    text
+}
+
 fn cassette(dir: &Path, name: &str) -> PathBuf {
     dir.join("sessions").join(format!("{name}.yaml"))
 }
@@ -202,8 +221,8 @@ async fn run(dir: &Path) -> Result<(), BoxError> {
             .map_err(|e| format!("recording `{name}` failed: {e}"))?;
         bench.finish().await?;
         println!(
-            "   ✓ {name:<30} {:>3} interactions → {}",
-            bench.session().len(),
+            "   ✓ {name:<30} {} → {}",
+            interactions(&bench),
             path.display()
         );
     }
@@ -221,10 +240,7 @@ async fn run(dir: &Path) -> Result<(), BoxError> {
         let bench = Bench::replay_with(cassette(dir, name), options).await?;
         procedure(&bench, Variant::Original).await?;
         bench.finish().await?;
-        println!(
-            "   ✓ {name:<30} {:>3} interactions replayed",
-            bench.session().len()
-        );
+        println!("   ✓ {name:<30} {} replayed", interactions(&bench));
     }
 
     println!(

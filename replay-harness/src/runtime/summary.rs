@@ -1,8 +1,25 @@
 //! The end-of-run summary: on the terminal, and as Markdown for `GITHUB_STEP_SUMMARY`.
+//!
+//! # One GitHub step summary per run
+//!
+//! A run is one `cargo test` (several test binaries, one after another) or one
+//! `cargo nextest run` (one process per test). No single process sees the whole run, so
+//! each one adds what it saw to a ledger shared by the run and rewrites the run's section
+//! of the summary file from the ledger:
+//!
+//! - the run's key is nextest's `NEXTEST_RUN_ID`, else the parent process id (the `cargo`
+//!   that runs the test binaries);
+//! - the ledger is a JSON Lines file in the temporary directory, named after the summary
+//!   file and the key; a process appends one line (its tally) under an exclusive file lock;
+//! - the section starts with a marker line `<!-- replay run KEY -->`; everything from the
+//!   marker on is replaced, everything before it (earlier steps' output) is kept.
+//!
+//! GitHub reads the file when the step ends, so it shows the last rewrite: one summary,
+//! with the totals of every process of the run, also when everything passed.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::Path;
+use std::io::{Read as _, Seek as _, Write as _};
+use std::path::{Path, PathBuf};
 
 use super::collect::Tally;
 
@@ -17,6 +34,12 @@ fn headline(tally: &Tally) -> String {
     )];
     if tally.recorded > 0 {
         parts.push(format!("{} recorded", tally.recorded));
+    }
+    if tally.unchanged > 0 {
+        parts.push(format!(
+            "{} re-recorded unchanged (file kept)",
+            tally.unchanged
+        ));
     }
     if !tally.rerecorded.is_empty() {
         parts.push(format!(
@@ -38,6 +61,14 @@ fn headline(tally: &Tally) -> String {
         if n > 0 {
             parts.push(plural(n, one, many));
         }
+    }
+    let clean = tally.regressions.is_empty()
+        && tally.snapshots.is_empty()
+        && tally.orphans.is_empty()
+        && tally.missing.is_empty()
+        && tally.failures.is_empty();
+    if clean && tally.recorded == 0 && tally.replayed > 0 {
+        parts.push("all matching".to_owned());
     }
     format!("replay: {}", parts.join(", "))
 }
@@ -75,7 +106,7 @@ pub(crate) fn text(tally: &Tally, ci: bool) -> String {
         let state = if ci {
             "failed: CI is set, nothing is recorded implicitly"
         } else {
-            "ignored until recorded"
+            "failed until recorded"
         };
         let _ = writeln!(
             out,
@@ -107,6 +138,13 @@ pub(crate) fn text(tally: &Tally, ci: bool) -> String {
             };
             let _ = writeln!(out, "    {}: {}{flag}", r.cassette, r.summary);
         }
+    }
+    if tally.waited > 0 {
+        let _ = writeln!(
+            out,
+            "\n{} waited for the bench while another test recorded on it (recordings on one bench never overlap)",
+            plural(tally.waited, "recording", "recordings")
+        );
     }
     if !tally.failures.is_empty() {
         let _ = writeln!(out, "\nother failures (see their messages above):");
@@ -175,19 +213,88 @@ pub(crate) fn markdown(tally: &Tally) -> String {
     out
 }
 
-/// Appends the Markdown summary to `path` (the file `GITHUB_STEP_SUMMARY` names).
-pub(crate) fn append_markdown(path: &Path, tally: &Tally) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
+/// The run this process belongs to: `NEXTEST_RUN_ID`, else the parent process (`cargo`).
+pub(crate) fn run_key() -> String {
+    if let Some(id) = std::env::var("NEXTEST_RUN_ID").ok().filter(|v| !v.is_empty()) {
+        return format!("nextest-{id}");
+    }
+    #[cfg(unix)]
+    let parent = std::os::unix::process::parent_id();
+    #[cfg(not(unix))]
+    let parent = std::process::id();
+    format!("cargo-{parent}")
+}
+
+/// Adds `tally` to the run's ledger and rewrites the run's section of `GITHUB_STEP_SUMMARY`
+/// when it is set; a failure is a warning on stderr (a summary never fails a test).
+pub(crate) fn publish_to_github(tally: &Tally) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let path = PathBuf::from(path);
+    if let Err(e) = publish(&path, &run_key(), tally) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(
+            stderr,
+            "warning: could not write the replay summary to `GITHUB_STEP_SUMMARY` ({}): {e}",
+            path.display()
+        );
+    }
+}
+
+/// The ledger of the run `key` writing to the summary file `summary`.
+fn ledger_path(summary: &Path, key: &str) -> PathBuf {
+    let summary = std::path::absolute(summary).unwrap_or_else(|_| summary.to_owned());
+    let hash = super::lock::fnv1a(&format!("{}\n{key}", summary.display()));
+    std::env::temp_dir().join(format!("replay-summary-{hash:016x}.jsonl"))
+}
+
+/// See the module documentation.
+pub(crate) fn publish(summary: &Path, key: &str, tally: &Tally) -> std::io::Result<()> {
+    let mut ledger = std::fs::OpenOptions::new()
         .create(true)
+        .read(true)
         .append(true)
-        .open(path)?;
-    writeln!(file, "{}", markdown(tally))
+        .open(ledger_path(summary, key))?;
+    ledger.lock()?;
+    let line = serde_json::to_string(tally).map_err(std::io::Error::other)?;
+    writeln!(ledger, "{line}")?;
+    ledger.rewind()?;
+    let mut text = String::new();
+    ledger.read_to_string(&mut text)?;
+    let mut total = Tally::default();
+    // A line this version cannot read (another version of replay in the same run) is
+    // skipped rather than failing the summary.
+    for other in text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Tally>(l).ok())
+    {
+        total.merge(other);
+    }
+    let marker = format!("<!-- replay run {key} -->");
+    let before = match std::fs::read_to_string(summary) {
+        Ok(existing) => match existing.find(&marker) {
+            Some(at) => existing[..at].to_owned(),
+            None => existing,
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    let mut out = before;
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&marker);
+    out.push('\n');
+    out.push_str(&markdown(&total));
+    // Under the ledger's lock: no other process of the run writes meanwhile.
+    std::fs::write(summary, out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::harness::collect::{Missing, PendingSnapshot, Regression};
+    use crate::runtime::collect::{Missing, PendingSnapshot, Regression};
 
     fn tally() -> Tally {
         Tally {
@@ -233,7 +340,7 @@ mod tests {
         );
         assert!(out.contains("    git rm sessions/lab/old.yaml\n"), "{out}");
         assert!(
-            out.contains("missing cassettes (ignored until recorded)"),
+            out.contains("missing cassettes (failed until recorded)"),
             "{out}"
         );
         assert!(
@@ -258,11 +365,41 @@ mod tests {
             md.contains("| orphan | `sessions/lab/old.yaml` | `git rm sessions/lab/old.yaml` or restore its test |"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn one_github_summary_per_run_whatever_the_processes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("summary.md");
         std::fs::write(&path, "earlier step\n").unwrap();
-        append_markdown(&path, &tally()).unwrap();
+        let key = format!("test-{}", std::process::id());
+        // Three processes of one run (nextest: one per test), each with its own tally.
+        let passed = Tally {
+            replayed: 2,
+            ..Tally::default()
+        };
+        publish(&path, &key, &passed).unwrap();
+        let first = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            first.starts_with(&format!(
+                "earlier step\n<!-- replay run {key} -->\n### replay — 2 sessions replayed, all matching\n"
+            )),
+            "{first}"
+        );
+        publish(&path, &key, &passed).unwrap();
+        publish(&path, &key, &tally()).unwrap();
         let written = std::fs::read_to_string(&path).unwrap();
-        assert!(written.starts_with("earlier step\n### replay"), "{written}");
+        assert_eq!(written.matches("### replay").count(), 1, "{written}");
+        assert!(
+            written.contains("### replay — 7 sessions replayed, 1 regression"),
+            "{written}"
+        );
+        assert!(written.starts_with("earlier step\n"), "{written}");
+        // Another run (another key) gets its own summary below.
+        publish(&path, &format!("{key}-2"), &passed).unwrap();
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(written.matches("### replay").count(), 2, "{written}");
+        let _ = std::fs::remove_file(ledger_path(&path, &key));
+        let _ = std::fs::remove_file(ledger_path(&path, &format!("{key}-2")));
     }
 }

@@ -1,0 +1,145 @@
+//! One recording at a time per bench: an advisory file lock keyed by the bench config.
+//!
+//! libtest runs the tests of one binary in parallel threads, `cargo test` runs several
+//! binaries one after another, nextest runs one process per test, all at once. Recording
+//! talks to real instruments, so two tests recording on one bench at the same time corrupt
+//! each other's readings (test B's `*RST` while test A measures). Before it opens the bench,
+//! a recording takes an exclusive lock on a file named after the bench config's canonical
+//! path, in the system temporary directory; it holds it until its cassette is written.
+//! Replay takes no lock: it never touches an instrument.
+//!
+//! The lock is `flock`-style (`std::fs::File::lock`): two opens of the file conflict even in
+//! one process, the operating system releases it when the process dies, and it is advisory
+//! (only replay's own recordings honour it). Two bench configs naming the same instruments
+//! are two benches as far as this lock knows.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Held while a test records on a bench; dropping it releases the bench.
+#[derive(Debug)]
+pub(crate) struct BenchLock {
+    // Closing the file releases the lock.
+    _file: File,
+    /// How long the recording waited for another one to release the bench (`None`: it
+    /// did not wait).
+    pub(crate) waited: Option<Duration>,
+}
+
+/// The lock file of the bench whose config is `bench` (canonicalised when it exists).
+pub(crate) fn lock_path(bench: &Path) -> PathBuf {
+    let canonical = std::fs::canonicalize(bench).unwrap_or_else(|_| bench.to_owned());
+    let hash = fnv1a(&canonical.to_string_lossy());
+    let stem: String = canonical
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(32)
+        .collect();
+    std::env::temp_dir().join(format!("replay-bench-{stem}-{hash:016x}.lock"))
+}
+
+/// FNV-1a of `key`: stable across processes and toolchains (the std hasher is not
+/// promised to be), for file names shared by the processes of a run.
+pub(crate) fn fnv1a(key: &str) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Takes the bench's recording lock, waiting for another recording to finish first.
+/// `on_wait` is called once, before waiting, with the lock file (to tell the user).
+pub(crate) async fn lock_bench(
+    bench: &Path,
+    on_wait: impl FnOnce(&Path),
+) -> Result<BenchLock, String> {
+    let path = lock_path(bench);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| {
+            format!(
+                "failed to open the bench lock `{}`: {e}\nrecording takes this lock so that tests sharing a bench never talk to it at the same time; check that the temporary directory is writable (or set `TMPDIR`)",
+                path.display()
+            )
+        })?;
+    match file.try_lock() {
+        Ok(()) => {
+            return Ok(BenchLock {
+                _file: file,
+                waited: None,
+            });
+        }
+        Err(TryLockError::WouldBlock) => {}
+        Err(TryLockError::Error(e)) => return Err(lock_error(&path, &e)),
+    }
+    on_wait(&path);
+    let start = Instant::now();
+    // Blocking: off the runtime's thread, which another task of this test may need.
+    let shown = path.clone();
+    let file = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(|e| format!("waiting for the bench lock `{}`: {e}", shown.display()))?
+        .map_err(|e| lock_error(&shown, &e))?;
+    Ok(BenchLock {
+        _file: file,
+        waited: Some(start.elapsed()),
+    })
+}
+
+fn lock_error(path: &Path, e: &std::io::Error) -> String {
+    format!(
+        "failed to lock the bench `{}`: {e}\nrecording locks the bench so that tests sharing it never talk to it at the same time; check that the temporary directory supports file locks (or set `TMPDIR`)",
+        path.display()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_lock_file_per_bench_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("bench.yaml");
+        let b = dir.path().join("other.yaml");
+        std::fs::write(&a, "instruments: {}\n").unwrap();
+        std::fs::write(&b, "instruments: {}\n").unwrap();
+        // The same file by another spelling is the same bench.
+        let dotted = dir.path().join(".").join("bench.yaml");
+        assert_eq!(lock_path(&a), lock_path(&dotted));
+        assert_ne!(lock_path(&a), lock_path(&b));
+        let name = lock_path(&a).file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("replay-bench-bench-"), "{name}");
+    }
+
+    #[tokio::test]
+    async fn a_second_recording_waits_for_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let bench = dir.path().join("bench.yaml");
+        std::fs::write(&bench, "instruments: {}\n").unwrap();
+        let first = lock_bench(&bench, |_| panic!("the bench was free"))
+            .await
+            .unwrap();
+        assert_eq!(first.waited, None);
+
+        let (told_tx, told_rx) = std::sync::mpsc::channel();
+        let bench2 = bench.clone();
+        let second = tokio::spawn(async move {
+            lock_bench(&bench2, move |_| told_tx.send(()).unwrap()).await
+        });
+        // The second one says it waits, and does not get the bench while the first holds it.
+        tokio::task::spawn_blocking(move || told_rx.recv().unwrap())
+            .await
+            .unwrap();
+        assert!(!second.is_finished());
+        drop(first);
+        let second = second.await.unwrap().unwrap();
+        assert!(second.waited.is_some());
+    }
+}

@@ -1,0 +1,444 @@
+//! End to end, the way a new user meets replay in their first hour (issue 9): a crate of
+//! their own outside the workspace, real `cargo test` and `cargo nextest run` subprocesses
+//! against the simulated bench.
+//!
+//! - Recording is safe by default: two tests that would corrupt each other's readings
+//!   (one resets the power supply while the other measures it) record in parallel, and a
+//!   third drives two instruments from two tasks at once.
+//! - One rule for a missing cassette under libtest, the custom harness and nextest: the test
+//!   fails with its path and the command that records it, and the run's one GitHub step
+//!   summary lists it.
+//! - Failures point at the user: the panic location is the user's test file.
+//! - A command removed from the middle of a test is a `-` line, and the report says where
+//!   the command the test sent was recorded.
+//!
+//! nextest scenarios need `cargo nextest`; without it they print a skip message, unless
+//! `REPLAY_REQUIRE_PEERS=1` (set by `.ci/run`), where its absence fails the test.
+
+use std::process::Command;
+
+use replay_tests::scratch::{CargoOutput, ScratchCrate, scrub_env, shared_target_dir};
+use replay_tests::sim::SimBench;
+
+/// Two tests on one power supply: `measures` sets 5 V and reads it back after a pause,
+/// `resets` resets the supply (0 V, output off). Overlapping, `measures` reads 0 V.
+const SHARED: &str = r#"
+use std::time::Duration;
+
+use replay_harness::{recorded_test, Bench};
+
+#[recorded_test]
+async fn measures(bench: &Bench) -> replay_harness::Result<()> {
+    let psu = bench.instrument("psu")?;
+    psu.write("VOLT 5.0, (@1)").await?;
+    psu.write("OUTP ON, (@1)").await?;
+    // While recording, the pause gives the other test time to interfere.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let volts: f64 = psu.query("MEAS:VOLT? (@1)").await?.trim().parse()?;
+    assert!((volts - 5.0).abs() < 0.05, "read {volts} V");
+    Ok(())
+}
+
+#[recorded_test]
+async fn resets(bench: &Bench) -> replay_harness::Result<()> {
+    let psu = bench.instrument("psu")?;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    psu.write("*RST").await?;
+    let volts: f64 = psu.query("MEAS:VOLT? (@1)").await?.trim().parse()?;
+    assert!(volts.abs() < 0.05, "read {volts} V after *RST");
+    Ok(())
+}
+
+#[recorded_test]
+async fn two_instruments_from_two_tasks(bench: &Bench) -> replay_harness::Result<()> {
+    let psu = bench.instrument("psu")?;
+    let dmm = bench.instrument("dmm")?;
+    let (a, b) = tokio::join!(psu.query("*IDN?"), dmm.query("*IDN?"));
+    assert!(a?.contains("EDU36311A"));
+    assert!(b?.contains("34470A"));
+    Ok(())
+}
+"#;
+
+/// A test that skips `OUTP ON` when `SCRATCH_SKIP_OUTP` is set (a removed middle command).
+const REMOVED: &str = r#"
+use replay_harness::{recorded_test, Bench};
+
+#[recorded_test]
+async fn setpoint(bench: &Bench) -> replay_harness::Result<()> {
+    let psu = bench.instrument("psu")?;
+    psu.write("VOLT 5.0, (@1)").await?;
+    if std::env::var_os("SCRATCH_SKIP_OUTP").is_none() {
+        psu.write("OUTP ON, (@1)").await?;
+    }
+    psu.query("MEAS:VOLT? (@1)").await?;
+    psu.write("OUTP OFF").await?;
+    Ok(())
+}
+"#;
+
+const NEVER_PLAIN: &str = r#"
+use replay_harness::{recorded_test, Bench};
+
+#[recorded_test]
+async fn never_recorded(bench: &Bench) -> replay_harness::Result<()> {
+    bench.instrument("psu")?.query("*IDN?").await?;
+    Ok(())
+}
+"#;
+
+const NEVER_HARNESS: &str = r#"
+use replay_harness::{recorded_test, Bench};
+
+#[recorded_test]
+async fn never_recorded_either(bench: &Bench) -> replay_harness::Result<()> {
+    bench.instrument("psu")?.query("*IDN?").await?;
+    Ok(())
+}
+
+replay_harness::main!();
+"#;
+
+/// A user's crate: `replay-harness` and `tokio` (for `join!`/`sleep` in its own tests),
+/// a plain `tests/bench.rs` and a `harness = false` target `tests/custom.rs`.
+fn user_crate(name: &str) -> ScratchCrate {
+    let krate = ScratchCrate::new(name).unwrap();
+    let harness = replay_tests::scratch::workspace_root().join("replay-harness");
+    krate
+        .write(
+            "Cargo.toml",
+            &format!(
+                "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+                 [dev-dependencies]\nreplay-harness = {{ path = {harness:?} }}\n\
+                 tokio = {{ version = \"1\", features = [\"macros\", \"time\"] }}\n\n\
+                 [[test]]\nname = \"custom\"\nharness = false\n\n[workspace]\n"
+            ),
+        )
+        .unwrap();
+    krate.write("tests/custom.rs", NEVER_HARNESS).unwrap();
+    krate
+}
+
+fn start_sim() -> SimBench {
+    SimBench::builder()
+        .psu("psu")
+        .dmm("dmm")
+        .start_background()
+        .expect("start the simulated bench")
+}
+
+fn passed(out: &CargoOutput) {
+    assert!(out.status.success(), "expected success\n{out}");
+}
+
+fn failed(out: &CargoOutput) {
+    assert!(!out.status.success(), "expected a failure\n{out}");
+}
+
+/// Whether `cargo nextest` can run here; `REPLAY_REQUIRE_PEERS=1` makes its absence a
+/// failure.
+fn have_nextest() -> bool {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let ok = Command::new(cargo)
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("REPLAY_REQUIRE_PEERS").as_deref() != Ok("1"),
+            "REPLAY_REQUIRE_PEERS=1 but `cargo nextest` is not installed (cargo install cargo-nextest)"
+        );
+        eprintln!("skipped the nextest part: `cargo nextest` is not installed");
+    }
+    ok
+}
+
+/// `cargo nextest run` in `krate` with extra variables.
+fn nextest(krate: &ScratchCrate, args: &[&str], env: &[(&str, &str)]) -> CargoOutput {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    scrub_env(
+        command
+            .args([
+                "nextest",
+                "run",
+                "--offline",
+                "--color",
+                "never",
+                "--no-fail-fast",
+            ])
+            .args(args)
+            .current_dir(krate.path())
+            .env("CARGO_TARGET_DIR", shared_target_dir()),
+    );
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command.output().expect("run `cargo nextest`");
+    CargoOutput {
+        status: output.status,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn parallel_recording_on_one_bench_never_overlaps() {
+    let krate = user_crate("firsthour_parallel");
+    krate.write("tests/bench.rs", SHARED).unwrap();
+    // The custom target's test has no cassette: keep it out of this scenario.
+    let sim = start_sim();
+    sim.write_config(krate.path().join("bench.yaml")).unwrap();
+
+    // Exactly as documented: `RECORD=1 cargo test`, libtest's parallel threads.
+    let out = krate
+        .cargo_test()
+        .args(["--test", "bench"])
+        .env("RECORD", "1")
+        .run()
+        .unwrap();
+    passed(&out);
+    assert!(out.stdout.contains("3 passed; 0 failed"), "{out}");
+    assert!(
+        out.stderr.contains("waits for the bench `bench.yaml`: another test is recording on it"),
+        "{out}"
+    );
+    assert!(out.stderr.contains("s for the bench)"), "{out}");
+    // The summary is a line of its own, never inside libtest's `test name ... ok`.
+    assert!(
+        !out.all().lines().any(|l| l.starts_with("test ") && l.contains("recorded `")),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("replay: recorded `sessions/bench/measures.yaml`: 3 interactions on 1 instrument"),
+        "{out}"
+    );
+
+    // Separate processes (nextest: one per test) take the same lock.
+    if have_nextest() {
+        let out = nextest(&krate, &["--test", "bench"], &[("RECORD", "1")]);
+        passed(&out);
+        assert!(out.all().contains("3 tests run: 3 passed"), "{out}");
+    }
+    drop(sim);
+
+    // Replay stays parallel and needs no bench.
+    let out = krate.cargo_test().args(["--test", "bench"]).run().unwrap();
+    passed(&out);
+    assert!(!out.stderr.contains("waits for the bench"), "{out}");
+}
+
+#[test]
+fn a_never_recorded_test_fails_under_every_runner() {
+    let krate = user_crate("firsthour_missing");
+    krate.write("tests/plain.rs", NEVER_PLAIN).unwrap();
+
+    // libtest.
+    let out = krate.cargo_test().args(["--test", "plain"]).run().unwrap();
+    failed(&out);
+    assert!(
+        out.stdout.contains(
+            "no cassette for this test: `sessions/plain/never_recorded.yaml` does not exist"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains("RECORD=1 cargo test --test plain never_recorded -- --exact"),
+        "{out}"
+    );
+    // Failures point at the user: the location is the test file, not the library.
+    assert!(out.stdout.contains("panicked at tests/plain.rs:"), "{out}");
+    assert!(!out.all().contains("replay-harness/src"), "{out}");
+
+    // The custom harness.
+    let out = krate.cargo_test().args(["--test", "custom"]).run().unwrap();
+    failed(&out);
+    assert!(out.stdout.contains("0 passed; 1 failed; 0 ignored"), "{out}");
+    assert!(
+        out.stdout
+            .contains("RECORD=1 cargo test --test custom never_recorded_either -- --exact"),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains("replay: 0 sessions replayed, 1 missing"),
+        "{out}"
+    );
+
+    // nextest, with a GitHub step summary: one for the run, whatever the processes.
+    if have_nextest() {
+        let summary = krate.path().join("step-summary.md");
+        let out = nextest(
+            &krate,
+            &["--test", "plain", "--test", "custom"],
+            &[("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
+        );
+        failed(&out);
+        assert!(out.all().contains("2 failed"), "{out}");
+        assert!(
+            out.all()
+                .contains("RECORD=1 cargo test --test plain never_recorded -- --exact"),
+            "{out}"
+        );
+        let markdown = std::fs::read_to_string(&summary).unwrap();
+        assert_eq!(markdown.matches("### replay").count(), 1, "{markdown}");
+        assert!(
+            markdown.contains("### replay — 0 sessions replayed, 2 missing"),
+            "{markdown}"
+        );
+        assert!(markdown.contains("| missing | `never_recorded` |"), "{markdown}");
+        assert!(
+            markdown.contains("| missing | `never_recorded_either` |"),
+            "{markdown}"
+        );
+    }
+    assert!(
+        !krate.path().join("sessions").exists(),
+        "replay recorded something"
+    );
+}
+
+#[test]
+fn a_removed_middle_command_is_a_removal() {
+    let krate = user_crate("firsthour_removed");
+    krate.write("tests/steps.rs", REMOVED).unwrap();
+    let sim = start_sim();
+    sim.write_config(krate.path().join("bench.yaml")).unwrap();
+    let out = krate
+        .cargo_test()
+        .args(["--test", "steps"])
+        .env("RECORD", "1")
+        .run()
+        .unwrap();
+    passed(&out);
+    drop(sim);
+
+    let out = krate
+        .cargo_test()
+        .args(["--test", "steps"])
+        .env("SCRATCH_SKIP_OUTP", "1")
+        .run()
+        .unwrap();
+    failed(&out);
+    let text = out.all();
+    assert!(
+        text.contains("replay mismatch on `psu` at interaction #2 of 4"),
+        "{out}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("│- write  OUTP ON, (@1)") && l.contains("first divergence")),
+        "{out}"
+    );
+    assert!(
+        text.lines().any(|l| l.contains("   3   2 │  query  MEAS:VOLT? (@1)")),
+        "{out}"
+    );
+    assert!(
+        text.contains(
+            "the test sent `MEAS:VOLT? (@1)`, which the session recorded at #3: was something removed before it?"
+        ),
+        "{out}"
+    );
+    assert!(
+        text.contains("RECORD=1 cargo test --test steps setpoint -- --exact"),
+        "{out}"
+    );
+    assert!(out.stdout.contains("panicked at tests/steps.rs:"), "{out}");
+}
+
+/// The first ```` ```lang ```` block after `marker` in `text`.
+fn block_after<'a>(text: &'a str, marker: &str, lang: &str) -> &'a str {
+    let from = text.find(marker).expect("the README has the walkthrough step");
+    let open = format!("```{lang}\n");
+    let start = from + text[from..].find(&open).expect("a code block") + open.len();
+    let end = start + text[start..].find("```").expect("a closed code block");
+    &text[start..end]
+}
+
+/// The README's "your own crate" walkthrough, as written: its test file, its Cargo.toml
+/// line (a path dependency), the `sim-bench` command writing the crate's `bench.yaml`,
+/// `RECORD=1 cargo test`, `cargo test` without the bench, then "break it".
+#[test]
+fn readme_walkthrough_works_end_to_end() {
+    use std::io::BufRead as _;
+
+    let readme =
+        std::fs::read_to_string(replay_tests::scratch::workspace_root().join("README.md"))
+            .unwrap();
+    let test_file = block_after(&readme, "**2. A test.**", "rust");
+    let manifest = block_after(&readme, "**1. A crate and one dev-dependency.**", "toml");
+    assert!(
+        manifest.contains("replay-harness = { path = \"../replay/replay-harness\" }"),
+        "{manifest}"
+    );
+    let start_sim = block_after(&readme, "start the simulated bench from the replay clone", "sh");
+    assert!(
+        start_sim.contains("cargo run -p replay-tests --bin sim-bench -- --config ../my-bench/bench.yaml"),
+        "{start_sim}"
+    );
+
+    let krate = ScratchCrate::new("my-bench").unwrap();
+    let harness = replay_tests::scratch::workspace_root().join("replay-harness");
+    krate
+        .write(
+            "Cargo.toml",
+            &format!(
+                "[package]\nname = \"my-bench\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+                 [dev-dependencies]\nreplay-harness = {{ path = {harness:?} }}\n\n[workspace]\n"
+            ),
+        )
+        .unwrap();
+    krate.write("tests/bench.rs", test_file).unwrap();
+
+    // The simulated bench, as the README starts it (its binary, built with this package).
+    let config = krate.path().join("bench.yaml");
+    let mut sim = Command::new(env!("CARGO_BIN_EXE_sim-bench"))
+        .arg("--config")
+        .arg(&config)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(sim.stdout.take().unwrap()).lines();
+    // It says when it serves: wait for that line, not for a while.
+    for line in lines.by_ref() {
+        if line.unwrap().starts_with("serving") {
+            break;
+        }
+    }
+    assert!(config.exists(), "sim-bench wrote no bench.yaml");
+
+    let out = krate.cargo_test().env("RECORD", "1").run().unwrap();
+    let _ = sim.kill();
+    let _ = sim.wait();
+    passed(&out);
+    let cassette = "sessions/bench/psu_output_follows_setpoint.yaml";
+    assert!(krate.read(cassette).is_some(), "{out}");
+    assert!(
+        out.stderr.contains(&format!(
+            "replay: recorded `{cassette}`: 4 interactions on 1 instrument"
+        )),
+        "{out}"
+    );
+
+    // The simulator is gone: replay needs nothing.
+    let out = krate.cargo_test().run().unwrap();
+    passed(&out);
+
+    // Break it: 3.0 V instead of 5.0 V.
+    let broken = test_file.replace("VOLT 5.0", "VOLT 3.0").replace("- 5.0", "- 3.0");
+    assert_ne!(broken, test_file);
+    krate.write("tests/bench.rs", &broken).unwrap();
+    let out = krate.cargo_test().run().unwrap();
+    failed(&out);
+    let expected = block_after(&readme, "**5. Break it.**", "text");
+    for line in [
+        "replay mismatch on `psu` at interaction #1 of 4",
+        "the test sent `VOLT 3.0, (@1)` where the session recorded `VOLT 5.0, (@1)`",
+        "    RECORD=1 cargo test --test bench psu_output_follows_setpoint -- --exact",
+    ] {
+        assert!(expected.contains(line), "the README shows `{line}`");
+        assert!(out.stdout.contains(line), "{out}");
+    }
+}
