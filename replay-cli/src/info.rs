@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use replay_core::session::read_session;
 use replay_events::whatif::{WhatIfResult, format_metric, results_dir, scan_results};
 use replay_events::{EventStream, Format, NameCount, format_offset, summarize};
+use replay_support::text::escape;
 use serde::Serialize;
 
 use super::detect::{Kind, detect};
@@ -194,6 +195,20 @@ struct InstrumentInfo {
     by_type: BTreeMap<String, usize>,
     first_timestamp: Option<f64>,
     last_timestamp: Option<f64>,
+    /// Errors (timeouts, i/o failures) recorded for this instrument.
+    errors: Vec<ErrorInfo>,
+}
+
+/// One recorded error: where, on what, and what it said.
+#[derive(Serialize)]
+struct ErrorInfo {
+    /// 1-based position in the instrument's log.
+    position: usize,
+    #[serde(rename = "type")]
+    kind: String,
+    command: String,
+    error: String,
+    message: String,
 }
 
 fn cassette(path: &Path, output: OutputFormat) -> CliResult {
@@ -215,6 +230,21 @@ fn cassette(path: &Path, output: OutputFormat) -> CliResult {
             by_type,
             first_timestamp: log.log.iter().map(|i| i.timestamp).reduce(f64::min),
             last_timestamp: log.log.iter().map(|i| i.timestamp).reduce(f64::max),
+            errors: log
+                .log
+                .iter()
+                .enumerate()
+                .filter_map(|(k, i)| {
+                    let e = i.error.as_ref()?;
+                    Some(ErrorInfo {
+                        position: k + 1,
+                        kind: i.kind.as_str().to_owned(),
+                        command: i.command.clone(),
+                        error: e.kind.as_str().to_owned(),
+                        message: e.message.clone(),
+                    })
+                })
+                .collect(),
         });
     }
     let duration_s = if max >= min { max - min } else { 0.0 };
@@ -244,11 +274,35 @@ fn cassette(path: &Path, output: OutputFormat) -> CliResult {
         let types: Vec<String> = i.by_type.iter().map(|(t, n)| format!("{n} {t}")).collect();
         let _ = writeln!(
             out,
-            "  {:<width$}  {:<24}  {:>6} interactions  ({})",
+            "  {:<width$}  {:<24}  {:>6} {}  ({})",
             i.alias,
             i.profile.as_deref().unwrap_or("(no profile)"),
             i.interactions,
+            if i.interactions == 1 {
+                "interaction "
+            } else {
+                "interactions"
+            },
             types.join(", ")
+        );
+        for e in &i.errors {
+            let _ = writeln!(
+                out,
+                "  {:<width$}    #{} {} {}  ⚠ {}: {}",
+                "",
+                e.position,
+                e.kind,
+                escape(&e.command),
+                e.error,
+                escape(&e.message)
+            );
+        }
+    }
+    let errors: usize = info.instruments.iter().map(|i| i.errors.len()).sum();
+    if errors > 0 {
+        let _ = writeln!(
+            out,
+            "recorded errors: {errors} (replayed as the same errors; `replay textconv` shows them in place)"
         );
     }
     print_stdout(&out)?;

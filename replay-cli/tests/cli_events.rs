@@ -69,6 +69,32 @@ fn info_reads_cassettes_per_instrument() {
 }
 
 #[test]
+fn info_shows_recorded_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hang.yaml"),
+        "psu:\n  log:\n  - type: query\n    command: '*IDN?'\n    response: ok\n    timestamp: 0.1\n  - type: query\n    command: SYST:HANG?\n    error: timeout\n    error_message: \"no answer within 0.5 s\\nthen \\e[31m\"\n    timestamp: 0.7\n",
+    )
+    .unwrap();
+    let out = replay(dir.path(), &["info", "hang.yaml", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = &v["instruments"][0]["errors"][0];
+    assert_eq!(error["position"], 2);
+    assert_eq!(error["type"], "query");
+    assert_eq!(error["command"], "SYST:HANG?");
+    assert_eq!(error["error"], "timeout");
+    let text = stdout(&replay(dir.path(), &["info", "hang.yaml"]));
+    // Escaped: the newline and the escape sequence cannot break the output.
+    assert!(
+        text.contains("#2 query SYST:HANG?  ⚠ timeout: no answer within 0.5 s\\nthen \\u{1b}[31m"),
+        "{text}"
+    );
+    assert!(text.contains("recorded errors: 1"), "{text}");
+    assert!(text.contains("2 interactions"), "{text}");
+}
+
+#[test]
 fn timeline_limits_and_filters() {
     let dir = tempfile::tempdir().unwrap();
     trading(dir.path(), "t.json");

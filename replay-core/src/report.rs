@@ -182,7 +182,11 @@ impl fmt::Display for MismatchReport {
             writeln!(
                 f,
                 "{} recorded from #{} on {} not made (`-` lines); if {} removed from the test on purpose,",
-                if skipped == 1 { "the interaction" } else { "the interactions" },
+                if skipped == 1 {
+                    "the interaction"
+                } else {
+                    "the interactions"
+                },
                 self.position,
                 if skipped == 1 { "was" } else { "were" },
                 if skipped == 1 { "it was" } else { "they were" },

@@ -331,8 +331,15 @@ fn an_unchanged_rerecord_keeps_the_committed_bytes() {
             ..Env::default()
         },
     );
-    assert!(matches!(forced, Outcome::Recorded { kept: false, .. }), "{forced:?}");
-    assert!(!std::fs::read_to_string(pkg.cassette()).unwrap().starts_with("# committed"));
+    assert!(
+        matches!(forced, Outcome::Recorded { kept: false, .. }),
+        "{forced:?}"
+    );
+    assert!(
+        !std::fs::read_to_string(pkg.cassette())
+            .unwrap()
+            .starts_with("# committed")
+    );
 
     // A changed reading is written, of course.
     std::fs::write(pkg.cassette(), &committed).unwrap();
@@ -341,7 +348,11 @@ fn an_unchanged_rerecord_keeps_the_committed_bytes() {
         pkg.run("talks", Some("1"), None),
         Outcome::Recorded { kept: false, .. }
     ));
-    assert!(std::fs::read_to_string(pkg.cassette()).unwrap().contains("4.200"));
+    assert!(
+        std::fs::read_to_string(pkg.cassette())
+            .unwrap()
+            .contains("4.200")
+    );
 }
 
 #[test]

@@ -200,18 +200,22 @@ fn parallel_recording_on_one_bench_never_overlaps() {
     passed(&out);
     assert!(out.stdout.contains("3 passed; 0 failed"), "{out}");
     assert!(
-        out.stderr.contains("waits for the bench `bench.yaml`: another test is recording on it"),
+        out.stderr
+            .contains("waits for the bench `bench.yaml`: another test is recording on it"),
         "{out}"
     );
     assert!(out.stderr.contains("s for the bench)"), "{out}");
     // The summary is a line of its own, never inside libtest's `test name ... ok`.
     assert!(
-        !out.all().lines().any(|l| l.starts_with("test ") && l.contains("recorded `")),
+        !out.all()
+            .lines()
+            .any(|l| l.starts_with("test ") && l.contains("recorded `")),
         "{out}"
     );
     assert!(
-        out.stderr
-            .contains("replay: recorded `sessions/bench/measures.yaml`: 3 interactions on 1 instrument"),
+        out.stderr.contains(
+            "replay: recorded `sessions/bench/measures.yaml`: 3 interactions on 1 instrument"
+        ),
         "{out}"
     );
 
@@ -255,14 +259,18 @@ fn a_never_recorded_test_fails_under_every_runner() {
     // The custom harness.
     let out = krate.cargo_test().args(["--test", "custom"]).run().unwrap();
     failed(&out);
-    assert!(out.stdout.contains("0 passed; 1 failed; 0 ignored"), "{out}");
+    assert!(
+        out.stdout.contains("0 passed; 1 failed; 0 ignored"),
+        "{out}"
+    );
     assert!(
         out.stdout
             .contains("RECORD=1 cargo test --test custom never_recorded_either -- --exact"),
         "{out}"
     );
     assert!(
-        out.stderr.contains("replay: 0 sessions replayed, 1 missing"),
+        out.stderr
+            .contains("replay: 0 sessions replayed, 1 missing"),
         "{out}"
     );
 
@@ -287,7 +295,10 @@ fn a_never_recorded_test_fails_under_every_runner() {
             markdown.contains("### replay — 0 sessions replayed, 2 missing"),
             "{markdown}"
         );
-        assert!(markdown.contains("| missing | `never_recorded` |"), "{markdown}");
+        assert!(
+            markdown.contains("| missing | `never_recorded` |"),
+            "{markdown}"
+        );
         assert!(
             markdown.contains("| missing | `never_recorded_either` |"),
             "{markdown}"
@@ -332,7 +343,8 @@ fn a_removed_middle_command_is_a_removal() {
         "{out}"
     );
     assert!(
-        text.lines().any(|l| l.contains("   3   2 │  query  MEAS:VOLT? (@1)")),
+        text.lines()
+            .any(|l| l.contains("   3   2 │  query  MEAS:VOLT? (@1)")),
         "{out}"
     );
     assert!(
@@ -350,7 +362,9 @@ fn a_removed_middle_command_is_a_removal() {
 
 /// The first ```` ```lang ```` block after `marker` in `text`.
 fn block_after<'a>(text: &'a str, marker: &str, lang: &str) -> &'a str {
-    let from = text.find(marker).expect("the README has the walkthrough step");
+    let from = text
+        .find(marker)
+        .expect("the README has the walkthrough step");
     let open = format!("```{lang}\n");
     let start = from + text[from..].find(&open).expect("a code block") + open.len();
     let end = start + text[start..].find("```").expect("a closed code block");
@@ -365,17 +379,22 @@ fn readme_walkthrough_works_end_to_end() {
     use std::io::BufRead as _;
 
     let readme =
-        std::fs::read_to_string(replay_tests::scratch::workspace_root().join("README.md"))
-            .unwrap();
+        std::fs::read_to_string(replay_tests::scratch::workspace_root().join("README.md")).unwrap();
     let test_file = block_after(&readme, "**2. A test.**", "rust");
     let manifest = block_after(&readme, "**1. A crate and one dev-dependency.**", "toml");
     assert!(
         manifest.contains("replay-harness = { path = \"../replay/replay-harness\" }"),
         "{manifest}"
     );
-    let start_sim = block_after(&readme, "start the simulated bench from the replay clone", "sh");
+    let start_sim = block_after(
+        &readme,
+        "start the simulated bench from the replay clone",
+        "sh",
+    );
     assert!(
-        start_sim.contains("cargo run -p replay-tests --bin sim-bench -- --config ../my-bench/bench.yaml"),
+        start_sim.contains(
+            "cargo run -p replay-tests --bin sim-bench -- --config ../my-bench/bench.yaml"
+        ),
         "{start_sim}"
     );
 
@@ -427,7 +446,9 @@ fn readme_walkthrough_works_end_to_end() {
     passed(&out);
 
     // Break it: 3.0 V instead of 5.0 V.
-    let broken = test_file.replace("VOLT 5.0", "VOLT 3.0").replace("- 5.0", "- 3.0");
+    let broken = test_file
+        .replace("VOLT 5.0", "VOLT 3.0")
+        .replace("- 5.0", "- 3.0");
     assert_ne!(broken, test_file);
     krate.write("tests/bench.rs", &broken).unwrap();
     let out = krate.cargo_test().run().unwrap();

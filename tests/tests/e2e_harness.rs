@@ -373,10 +373,7 @@ fn harness_lifecycle() {
         "{out}"
     );
     let markdown = std::fs::read_to_string(&step_summary).unwrap();
-    assert!(
-        markdown.starts_with("<!-- replay run cargo-"),
-        "{markdown}"
-    );
+    assert!(markdown.starts_with("<!-- replay run cargo-"), "{markdown}");
     assert!(
         markdown.contains("\n### replay — 3 sessions replayed, 1 orphan"),
         "{markdown}"
@@ -397,8 +394,9 @@ fn harness_lifecycle() {
     assert!(!out.stderr.contains("cassette diff"), "{out}");
     assert_eq!(krate.read(SETPOINT).unwrap(), before, "{out}");
     assert!(
-        out.stderr
-            .contains(&format!("re-recorded `{SETPOINT}`: unchanged, the committed file was kept")),
+        out.stderr.contains(&format!(
+            "re-recorded `{SETPOINT}`: unchanged, the committed file was kept"
+        )),
         "{out}"
     );
     assert!(

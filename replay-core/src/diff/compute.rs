@@ -581,13 +581,8 @@ fn drift(readings: Vec<(f64, f64)>, options: &DiffOptions) -> Drift {
     let relative = readings
         .iter()
         .map(|&(a, b)| relative_drift(a, b))
-        .fold(Some(0.0), |most, r| {
-            if magnitude(r) > magnitude(most) {
-                r
-            } else {
-                most
-            }
-        });
+        .max_by(|x, y| magnitude(*x).total_cmp(&magnitude(*y)))
+        .unwrap_or(Some(0.0));
     let beyond_tolerance = readings
         .iter()
         .any(|&(a, b)| drifts_beyond(a, b, options.tolerance, options.absolute_tolerance));
@@ -630,7 +625,9 @@ fn mark_after_command_changes(instruments: &mut [InstrumentDiff]) {
                 .filter(|c| is_command_change(c))
                 .filter_map(move |c| time_of(inst, c))
         })
-        .fold(None, |min: Option<f64>, t| Some(min.map_or(t, |m| m.min(t))));
+        .fold(None, |min: Option<f64>, t| {
+            Some(min.map_or(t, |m| m.min(t)))
+        });
     let Some(earliest) = earliest else {
         return;
     };

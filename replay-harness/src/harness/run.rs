@@ -11,7 +11,9 @@ use super::snapshot::take_pending;
 use crate::runtime::collect::Collector;
 use crate::runtime::describe::percent;
 use crate::runtime::summary;
-use crate::runtime::{Outcome, RunOptions, color_enabled, panic_message, relative_to, run_test_with};
+use crate::runtime::{
+    Outcome, RunOptions, color_enabled, panic_message, relative_to, run_test_with,
+};
 
 /// Runs the harness of one test target; what [`main!`](crate::main) expands to. Exits.
 pub fn main(target: HarnessTarget) -> ! {
@@ -121,10 +123,7 @@ fn run_one(
     let paths = crate::runtime::TestPaths::resolve(def, &options.env).ok();
     take_pending();
     let outcome = run_test_with(def, options);
-    let pending: Vec<String> = take_pending()
-        .iter()
-        .map(|p| shown(context, p))
-        .collect();
+    let pending: Vec<String> = take_pending().iter().map(|p| shown(context, p)).collect();
     let rerecord = paths
         .as_ref()
         .map(|p| p.rerecord.clone())

@@ -114,7 +114,11 @@ mod tests {
         let dotted = dir.path().join(".").join("bench.yaml");
         assert_eq!(lock_path(&a), lock_path(&dotted));
         assert_ne!(lock_path(&a), lock_path(&b));
-        let name = lock_path(&a).file_name().unwrap().to_string_lossy().into_owned();
+        let name = lock_path(&a)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         assert!(name.starts_with("replay-bench-bench-"), "{name}");
     }
 
@@ -130,9 +134,10 @@ mod tests {
 
         let (told_tx, told_rx) = std::sync::mpsc::channel();
         let bench2 = bench.clone();
-        let second = tokio::spawn(async move {
-            lock_bench(&bench2, move |_| told_tx.send(()).unwrap()).await
-        });
+        let second =
+            tokio::spawn(
+                async move { lock_bench(&bench2, move |_| told_tx.send(()).unwrap()).await },
+            );
         // The second one says it waits, and does not get the bench while the first holds it.
         tokio::task::spawn_blocking(move || told_rx.recv().unwrap())
             .await

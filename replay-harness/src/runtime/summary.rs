@@ -215,7 +215,10 @@ pub(crate) fn markdown(tally: &Tally) -> String {
 
 /// The run this process belongs to: `NEXTEST_RUN_ID`, else the parent process (`cargo`).
 pub(crate) fn run_key() -> String {
-    if let Some(id) = std::env::var("NEXTEST_RUN_ID").ok().filter(|v| !v.is_empty()) {
+    if let Some(id) = std::env::var("NEXTEST_RUN_ID")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
         return format!("nextest-{id}");
     }
     #[cfg(unix)]

@@ -155,7 +155,11 @@ fn interactions(bench: &Bench) -> String {
     let total = session.len();
     let mut text = format!(
         "{total} {}",
-        if total == 1 { "interaction" } else { "interactions" }
+        if total == 1 {
+            "interaction"
+        } else {
+            "interactions"
+        }
     );
     let per: Vec<String> = session
         .aliases()
