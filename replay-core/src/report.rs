@@ -566,6 +566,7 @@ re-record it on the bench:
             "s.yaml".into(),
             &log,
             0,
+            None,
             InteractionKind::Query,
             "MEAS:CURR?",
             "x",

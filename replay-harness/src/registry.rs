@@ -3,7 +3,7 @@
 //! Every `#[recorded_test]` adds one [`TestDef`] to the [`TESTS`] distributed slice (linkme), so
 //! a custom harness in a `harness = false` target (where `#[test]` items are compiled out)
 //! finds every test of the target without the user listing them. Run one with
-//! `runtime::run_test`, which returns an
+//! `runtime::run_test_with`, which returns an
 //! `runtime::Outcome`.
 //!
 //! Not part of the public API: reach it through [`crate::__private`].

@@ -28,7 +28,7 @@ use std::time::Duration;
 use replay_harness::{recorded_test, Bench};
 
 #[recorded_test]
-async fn measures(bench: &Bench) -> replay_harness::Result<()> {
+async fn measures(bench: &Bench) -> replay_harness::TestResult {
     let psu = bench.instrument("psu")?;
     psu.write("VOLT 5.0, (@1)").await?;
     psu.write("OUTP ON, (@1)").await?;
@@ -40,7 +40,7 @@ async fn measures(bench: &Bench) -> replay_harness::Result<()> {
 }
 
 #[recorded_test]
-async fn resets(bench: &Bench) -> replay_harness::Result<()> {
+async fn resets(bench: &Bench) -> replay_harness::TestResult {
     let psu = bench.instrument("psu")?;
     tokio::time::sleep(Duration::from_millis(100)).await;
     psu.write("*RST").await?;
@@ -50,7 +50,7 @@ async fn resets(bench: &Bench) -> replay_harness::Result<()> {
 }
 
 #[recorded_test]
-async fn two_instruments_from_two_tasks(bench: &Bench) -> replay_harness::Result<()> {
+async fn two_instruments_from_two_tasks(bench: &Bench) -> replay_harness::TestResult {
     let psu = bench.instrument("psu")?;
     let dmm = bench.instrument("dmm")?;
     let (a, b) = tokio::join!(psu.query("*IDN?"), dmm.query("*IDN?"));
@@ -65,7 +65,7 @@ const REMOVED: &str = r#"
 use replay_harness::{recorded_test, Bench};
 
 #[recorded_test]
-async fn setpoint(bench: &Bench) -> replay_harness::Result<()> {
+async fn setpoint(bench: &Bench) -> replay_harness::TestResult {
     let psu = bench.instrument("psu")?;
     psu.write("VOLT 5.0, (@1)").await?;
     if std::env::var_os("SCRATCH_SKIP_OUTP").is_none() {
@@ -81,7 +81,7 @@ const NEVER_PLAIN: &str = r#"
 use replay_harness::{recorded_test, Bench};
 
 #[recorded_test]
-async fn never_recorded(bench: &Bench) -> replay_harness::Result<()> {
+async fn never_recorded(bench: &Bench) -> replay_harness::TestResult {
     bench.instrument("psu")?.query("*IDN?").await?;
     Ok(())
 }
@@ -91,7 +91,7 @@ const NEVER_HARNESS: &str = r#"
 use replay_harness::{recorded_test, Bench};
 
 #[recorded_test]
-async fn never_recorded_either(bench: &Bench) -> replay_harness::Result<()> {
+async fn never_recorded_either(bench: &Bench) -> replay_harness::TestResult {
     bench.instrument("psu")?.query("*IDN?").await?;
     Ok(())
 }
@@ -360,106 +360,101 @@ fn a_removed_middle_command_is_a_removal() {
     assert!(out.stdout.contains("panicked at tests/steps.rs:"), "{out}");
 }
 
-/// The first ```` ```lang ```` block after `marker` in `text`.
-fn block_after<'a>(text: &'a str, marker: &str, lang: &str) -> &'a str {
+/// The first ```` ```lang ```` block after `marker` in `text` (`lang` up to the newline,
+/// e.g. `rust,no_run`), without rustdoc's hidden `# ` lines.
+fn block_after(text: &str, marker: &str, lang: &str) -> String {
     let from = text
         .find(marker)
-        .expect("the README has the walkthrough step");
+        .unwrap_or_else(|| panic!("the README has `{marker}`"));
     let open = format!("```{lang}\n");
-    let start = from + text[from..].find(&open).expect("a code block") + open.len();
+    let start = from
+        + text[from..]
+            .find(&open)
+            .unwrap_or_else(|| panic!("a ```{lang} block after `{marker}`"))
+        + open.len();
     let end = start + text[start..].find("```").expect("a closed code block");
-    &text[start..end]
+    text[start..end]
+        .lines()
+        .filter(|l| *l != "#" && !l.starts_with("# "))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
-/// The README's "your own crate" walkthrough, as written: its test file, its Cargo.toml
-/// line (a path dependency), the `sim-bench` command writing the crate's `bench.yaml`,
-/// `RECORD=1 cargo test`, `cargo test` without the bench, then "break it".
+/// The README's "your own crate in five minutes" walkthrough, as written: its Cargo.toml
+/// line (a path dependency), its `bench.yaml` with the demo's simulated power supply copied
+/// next to it, its test file, `RECORD=1 cargo test`, `cargo test`, then "change `VOLT 5.0`
+/// to `VOLT 3.0`": the failure is the report the README shows at the top.
 #[test]
 fn readme_walkthrough_works_end_to_end() {
-    use std::io::BufRead as _;
-
-    let readme =
-        std::fs::read_to_string(replay_tests::scratch::workspace_root().join("README.md")).unwrap();
-    let test_file = block_after(&readme, "**2. A test.**", "rust");
-    let manifest = block_after(&readme, "**1. A crate and one dev-dependency.**", "toml");
+    let root = replay_tests::scratch::workspace_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let walkthrough = &readme[readme
+        .find("## Your own crate in five minutes")
+        .expect("the README has the walkthrough")..];
+    let manifest = block_after(walkthrough, "Nothing is published yet", "toml");
     assert!(
         manifest.contains("replay-harness = { path = \"../replay/replay-harness\" }"),
         "{manifest}"
     );
-    let start_sim = block_after(
-        &readme,
-        "start the simulated bench from the replay clone",
-        "sh",
-    );
+    let bench = block_after(walkthrough, "bench.yaml", "yaml");
+    let copy = block_after(walkthrough, "bench.yaml", "sh");
     assert!(
-        start_sim.contains(
-            "cargo run -p replay-tests --bin sim-bench -- --config ../my-bench/bench.yaml"
-        ),
-        "{start_sim}"
+        copy.contains("cp ../replay/tests/devices/psu.yaml devices/"),
+        "{copy}"
     );
+    let test_file = block_after(walkthrough, "tests/bench.rs", "rust,no_run");
+    let commands = block_after(walkthrough, "Then:", "sh");
+    let cassette = "sessions/bench/psu_output_follows_setpoint.yaml";
+    assert!(commands.contains("RECORD=1 cargo test "), "{commands}");
+    assert!(commands.contains(cassette), "{commands}");
 
     let krate = ScratchCrate::new("my-bench").unwrap();
-    let harness = replay_tests::scratch::workspace_root().join("replay-harness");
     krate
         .write(
             "Cargo.toml",
             &format!(
-                "[package]\nname = \"my-bench\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-                 [dev-dependencies]\nreplay-harness = {{ path = {harness:?} }}\n\n[workspace]\n"
+                "[package]\nname = \"my-bench\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n{}\n[workspace]\n",
+                manifest.replace(
+                    "\"../replay/replay-harness\"",
+                    &format!("{:?}", root.join("replay-harness"))
+                )
             ),
         )
         .unwrap();
-    krate.write("tests/bench.rs", test_file).unwrap();
-
-    // The simulated bench, as the README starts it (its binary, built with this package).
-    let config = krate.path().join("bench.yaml");
-    let mut sim = Command::new(env!("CARGO_BIN_EXE_sim-bench"))
-        .arg("--config")
-        .arg(&config)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(sim.stdout.take().unwrap()).lines();
-    // It says when it serves: wait for that line, not for a while.
-    for line in lines.by_ref() {
-        if line.unwrap().starts_with("serving") {
-            break;
-        }
-    }
-    assert!(config.exists(), "sim-bench wrote no bench.yaml");
+    krate.write("bench.yaml", &bench).unwrap();
+    let device = std::fs::read_to_string(root.join("tests/devices/psu.yaml")).unwrap();
+    krate.write("devices/psu.yaml", &device).unwrap();
+    krate.write("tests/bench.rs", &test_file).unwrap();
 
     let out = krate.cargo_test().env("RECORD", "1").run().unwrap();
-    let _ = sim.kill();
-    let _ = sim.wait();
     passed(&out);
-    let cassette = "sessions/bench/psu_output_follows_setpoint.yaml";
     assert!(krate.read(cassette).is_some(), "{out}");
     assert!(
         out.stderr.contains(&format!(
-            "replay: recorded `{cassette}`: 4 interactions on 1 instrument"
+            "replay: recorded `{cassette}`: 3 interactions on 1 instrument"
         )),
         "{out}"
     );
 
-    // The simulator is gone: replay needs nothing.
+    // Replay needs no bench: without the device file it still passes.
+    std::fs::remove_dir_all(krate.path().join("devices")).unwrap();
     let out = krate.cargo_test().run().unwrap();
     passed(&out);
 
-    // Break it: 3.0 V instead of 5.0 V.
-    let broken = test_file
-        .replace("VOLT 5.0", "VOLT 3.0")
-        .replace("- 5.0", "- 3.0");
+    // Break it as the README says: 3.0 V instead of 5.0 V.
+    let broken = test_file.replace("VOLT 5.0", "VOLT 3.0");
     assert_ne!(broken, test_file);
     krate.write("tests/bench.rs", &broken).unwrap();
     let out = krate.cargo_test().run().unwrap();
     failed(&out);
-    let expected = block_after(&readme, "**5. Break it.**", "text");
-    for line in [
-        "replay mismatch on `psu` at interaction #1 of 4",
-        "the test sent `VOLT 3.0, (@1)` where the session recorded `VOLT 5.0, (@1)`",
-        "    RECORD=1 cargo test --test bench psu_output_follows_setpoint -- --exact",
-    ] {
-        assert!(expected.contains(line), "the README shows `{line}`");
-        assert!(out.stdout.contains(line), "{out}");
+    // "fails with the mismatch report above": every line of it.
+    let shown = block_after(&readme, "# replay", "text");
+    assert!(shown.contains("replay mismatch on `psu`"), "{shown}");
+    for line in shown.lines() {
+        assert!(
+            out.stdout.contains(line),
+            "the README shows `{line}`\n{out}"
+        );
     }
+    assert!(out.stdout.contains("panicked at tests/bench.rs:"), "{out}");
 }

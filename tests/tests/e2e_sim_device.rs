@@ -8,7 +8,7 @@ const TESTS: &str = r#"
 use replay_harness::{recorded_test, Bench};
 
 #[recorded_test]
-async fn psu_output_follows_setpoint(bench: &Bench) -> replay_harness::Result<()> {
+async fn psu_output_follows_setpoint(bench: &Bench) -> replay_harness::TestResult {
     let psu = bench.instrument("psu")?;
     assert!(psu.query("*IDN?").await?.starts_with("Keysight Technologies,EDU36311A"));
     let volts = std::env::var("SCRATCH_VOLTS").unwrap_or_else(|_| "5.0".to_owned());
@@ -21,7 +21,7 @@ async fn psu_output_follows_setpoint(bench: &Bench) -> replay_harness::Result<()
 }
 
 #[recorded_test]
-async fn out_of_range_is_an_instrument_error(bench: &Bench) -> replay_harness::Result<()> {
+async fn out_of_range_is_an_instrument_error(bench: &Bench) -> replay_harness::TestResult {
     let psu = bench.instrument("psu")?;
     psu.write("VOLT 45.0, (@2)").await?;
     assert_eq!(psu.query("SYST:ERR?").await?, "-113,\"Undefined header\"");

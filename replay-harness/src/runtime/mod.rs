@@ -3,15 +3,15 @@
 pub(crate) mod collect;
 mod config;
 pub(crate) mod describe;
-mod log;
 mod lock;
+mod log;
 mod mode;
 mod paths;
 mod run;
 pub(crate) mod summary;
 
 pub(crate) use log::{LOG_VAR, parse_log_level};
-pub use mode::{Env, OrphanPolicy, RecordMode, color_enabled, is_ci};
+pub use mode::{Env, OrphanPolicy, color_enabled, is_ci};
 pub use paths::TestPaths;
 // The custom harness shows paths the way test reports do.
 pub(crate) use paths::relative_to;

@@ -188,15 +188,10 @@ impl RunOptions {
     }
 }
 
-/// Runs one test with the process environment on a fresh current-thread tokio runtime.
+/// Runs one test with an explicit environment on a fresh current-thread tokio runtime.
 ///
 /// Never panics on a test failure: a panic of the body is caught and returned as
 /// [`Outcome::Panicked`] so the caller decides how to report it.
-pub fn run_test(def: &TestDef) -> Outcome {
-    run_test_with(def, &RunOptions::from_process())
-}
-
-/// [`run_test`] with an explicit environment.
 pub fn run_test_with(def: &TestDef, options: &RunOptions) -> Outcome {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
