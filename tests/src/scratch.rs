@@ -134,16 +134,34 @@ impl ScratchCrate {
     pub fn cargo_test(&self) -> CargoTest<'_> {
         CargoTest {
             krate: self,
+            command: &["test", "--offline", "--quiet"],
             args: Vec::new(),
             env: BTreeMap::new(),
         }
     }
+
+    /// `cargo nextest run --offline --color never --no-fail-fast` in this package, in the
+    /// same scrubbed environment as [`ScratchCrate::cargo_test`] (needs `cargo-nextest`).
+    pub fn nextest(&self) -> CargoTest<'_> {
+        CargoTest {
+            command: &[
+                "nextest",
+                "run",
+                "--offline",
+                "--color",
+                "never",
+                "--no-fail-fast",
+            ],
+            ..self.cargo_test()
+        }
+    }
 }
 
-/// A `cargo test` invocation being built.
+/// A `cargo test` (or `cargo nextest run`) invocation being built.
 #[derive(Debug)]
 pub struct CargoTest<'a> {
     krate: &'a ScratchCrate,
+    command: &'static [&'static str],
     args: Vec<OsString>,
     env: BTreeMap<String, String>,
 }
@@ -172,9 +190,7 @@ impl CargoTest<'_> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut command = Command::new(cargo);
         command
-            .arg("test")
-            .arg("--offline")
-            .arg("--quiet")
+            .args(self.command)
             .args(&self.args)
             .current_dir(self.krate.path())
             .env("CARGO_TARGET_DIR", shared_target_dir());

@@ -17,7 +17,7 @@
 
 use std::process::Command;
 
-use replay_tests::scratch::{CargoOutput, ScratchCrate, scrub_env, shared_target_dir};
+use replay_tests::scratch::{CargoOutput, ScratchCrate};
 use replay_tests::sim::SimBench;
 
 /// Two tests on one power supply: `measures` sets 5 V and reads it back after a pause,
@@ -155,31 +155,10 @@ fn have_nextest() -> bool {
 
 /// `cargo nextest run` in `krate` with extra variables.
 fn nextest(krate: &ScratchCrate, args: &[&str], env: &[(&str, &str)]) -> CargoOutput {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    scrub_env(
-        command
-            .args([
-                "nextest",
-                "run",
-                "--offline",
-                "--color",
-                "never",
-                "--no-fail-fast",
-            ])
-            .args(args)
-            .current_dir(krate.path())
-            .env("CARGO_TARGET_DIR", shared_target_dir()),
-    );
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let output = command.output().expect("run `cargo nextest`");
-    CargoOutput {
-        status: output.status,
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    env.iter()
+        .fold(krate.nextest().args(args), |run, (k, v)| run.env(k, v))
+        .run()
+        .expect("run `cargo nextest`")
 }
 
 #[test]

@@ -8,9 +8,8 @@
 //! ([`replay_tests::scratch`]).
 
 use std::path::Path;
-use std::process::Command;
 
-use replay_tests::scratch::{CargoOutput, ScratchCrate, scrub_env, shared_target_dir};
+use replay_tests::scratch::{CargoOutput, ScratchCrate};
 use replay_tests::sim::SimBench;
 
 const LAB: &str = r#"
@@ -465,28 +464,11 @@ fn harness_lifecycle() {
 
 /// `cargo nextest run` in `krate` (shared target dir, offline, no colour).
 fn nextest(krate: &ScratchCrate, args: &[&str]) -> CargoOutput {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = scrub_env(
-        Command::new(cargo)
-            .args([
-                "nextest",
-                "run",
-                "--offline",
-                "--color",
-                "never",
-                "--no-fail-fast",
-            ])
-            .args(args)
-            .current_dir(krate.path())
-            .env("CARGO_TARGET_DIR", shared_target_dir()),
-    )
-    .output()
-    .expect("run `cargo nextest` (install it with `cargo install cargo-nextest`)");
-    CargoOutput {
-        status: output.status,
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    krate
+        .nextest()
+        .args(args)
+        .run()
+        .expect("run `cargo nextest` (install it with `cargo install cargo-nextest`)")
 }
 
 /// The tests nextest reports as passed (`PASS [ 0.01s] harnessnext::lab psu::setpoint`).
