@@ -437,3 +437,91 @@ fn readme_walkthrough_works_end_to_end() {
     }
     assert!(out.stdout.contains("panicked at tests/bench.rs:"), "{out}");
 }
+
+/// Two tests whose `session = "…"` name one cassette, each recording long enough to
+/// overlap the other.
+const SAME_CASSETTE: &str = r#"
+use std::time::Duration;
+
+use replay_harness::{recorded_test, Bench};
+
+#[recorded_test(session = "shared.yaml")]
+async fn writes_five(bench: &Bench) -> replay_harness::TestResult {
+    let psu = bench.instrument("psu")?;
+    psu.write("VOLT 5.0, (@1)").await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    psu.write("OUTP ON, (@1)").await?;
+    Ok(())
+}
+
+#[recorded_test(session = "shared.yaml")]
+async fn writes_three(bench: &Bench) -> replay_harness::TestResult {
+    let psu = bench.instrument("psu")?;
+    psu.write("VOLT 3.0, (@1)").await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    psu.write("OUTP OFF").await?;
+    Ok(())
+}
+"#;
+
+/// One of `writes_five`/`writes_three` recorded `sessions/shared.yaml`, the other failed
+/// naming both tests and the file; the cassette is the passing test's alone.
+fn one_recording_of_the_shared_cassette(krate: &ScratchCrate, out: &CargoOutput) {
+    failed(out);
+    let text = out.all();
+    let message = text
+        .lines()
+        .find(|l| l.contains("two tests record the cassette `sessions/shared.yaml` at once: "))
+        .unwrap_or_else(|| panic!("no error naming the shared cassette\n{out}"));
+    assert!(
+        message.contains("`writes_five`") && message.contains("`writes_three`"),
+        "{message}"
+    );
+    assert!(text.contains("or record them one at a time:"), "{out}");
+    let cassette =
+        String::from_utf8(krate.read("sessions/shared.yaml").expect("a cassette")).unwrap();
+    let five = cassette.contains("VOLT 5.0, (@1)") && cassette.contains("OUTP ON, (@1)");
+    let three = cassette.contains("VOLT 3.0, (@1)") && cassette.contains("OUTP OFF");
+    assert!(five != three, "one test's recording, whole:\n{cassette}");
+    // The test named as the one that did not record is the one whose commands are missing.
+    let did_not_record = if five { "writes_three" } else { "writes_five" };
+    assert!(
+        message.contains(&format!("so `{did_not_record}` did not record")),
+        "{message}\n{cassette}"
+    );
+}
+
+#[test]
+fn two_tests_recording_one_cassette_at_once_fail_clearly() {
+    let krate = user_crate("firsthour_same_cassette");
+    krate.write("tests/shared.rs", SAME_CASSETTE).unwrap();
+    let sim = start_sim();
+    sim.write_config(krate.path().join("bench.yaml")).unwrap();
+
+    // Two threads of one test binary.
+    let out = krate
+        .cargo_test()
+        .args(["--test", "shared", "--", "--test-threads", "2"])
+        .env("RECORD", "1")
+        .run()
+        .unwrap();
+    assert!(out.stdout.contains("1 passed; 1 failed"), "{out}");
+    one_recording_of_the_shared_cassette(&krate, &out);
+
+    // Two processes (nextest runs each test in its own).
+    if have_nextest() {
+        std::fs::remove_file(krate.path().join("sessions/shared.yaml")).unwrap();
+        let out = nextest(
+            &krate,
+            &["--test", "shared", "--test-threads", "2"],
+            &[("RECORD", "1")],
+        );
+        assert!(
+            out.all().contains("2 tests run: 1 passed, 1 failed"),
+            "{out}"
+        );
+        one_recording_of_the_shared_cassette(&krate, &out);
+        assert!(out.all().contains("(process "), "{out}");
+    }
+    drop(sim);
+}

@@ -12,6 +12,13 @@
 //! one process, the operating system releases it when the process dies, and it is advisory
 //! (only replay's own recordings honour it). Two bench configs naming the same instruments
 //! are two benches as far as this lock knows.
+//!
+//! A second lock keeps one cassette to one recording: two tests whose `session = "…"` name
+//! the same file would otherwise both record it, and the last to finish would silently
+//! replace the other's recording (on two benches at the same time, or one after the other
+//! on one bench). A recording claims its cassette before it waits for the bench and keeps
+//! the claim until the cassette is written; a test that finds the cassette claimed fails at
+//! once, naming the test that holds it. Replay shares cassettes freely (read-only).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -29,7 +36,20 @@ pub(crate) struct BenchLock {
 
 /// The lock file of the bench whose config is `bench` (canonicalised when it exists).
 pub(crate) fn lock_path(bench: &Path) -> PathBuf {
-    let canonical = std::fs::canonicalize(bench).unwrap_or_else(|_| bench.to_owned());
+    lock_file("bench", bench)
+}
+
+/// `<temp>/replay-<kind>-<file stem>-<hash of the canonical path>.lock`: one lock file per
+/// file, whatever the spelling of its path. A file that does not exist yet (a new cassette
+/// in a new directory) is canonicalised through its nearest existing ancestor.
+fn lock_file(kind: &str, file: &Path) -> PathBuf {
+    let canonical = file
+        .ancestors()
+        .find_map(|existing| {
+            let rest = file.strip_prefix(existing).ok()?;
+            Some(std::fs::canonicalize(existing).ok()?.join(rest))
+        })
+        .unwrap_or_else(|| file.to_owned());
     let hash = fnv1a(&canonical.to_string_lossy());
     let stem: String = canonical
         .file_stem()
@@ -39,7 +59,64 @@ pub(crate) fn lock_path(bench: &Path) -> PathBuf {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .take(32)
         .collect();
-    std::env::temp_dir().join(format!("replay-bench-{stem}-{hash:016x}.lock"))
+    std::env::temp_dir().join(format!("replay-{kind}-{stem}-{hash:016x}.lock"))
+}
+
+/// Held while a test records its cassette; dropping it lets another test record it.
+#[derive(Debug)]
+pub(crate) struct CassetteClaim {
+    // Closing the file releases the claim.
+    _file: File,
+}
+
+/// Why a cassette could not be claimed.
+#[derive(Debug)]
+pub(crate) enum ClaimError {
+    /// Another test records it right now: its name and process, as it wrote them into the
+    /// claim (`None` if it had not yet).
+    Claimed(Option<String>),
+    /// The claim file could not be opened or locked.
+    Io(String),
+}
+
+/// Claims `cassette` for the recording of `test`, without waiting: a cassette claimed by
+/// another test (of this process or another) is [`ClaimError::Claimed`].
+pub(crate) fn claim_cassette(cassette: &Path, test: &str) -> Result<CassetteClaim, ClaimError> {
+    use std::io::{Read as _, Seek as _, Write as _};
+
+    let path = lock_file("cassette", cassette);
+    let io = |e: std::io::Error| {
+        ClaimError::Io(format!(
+            "failed to claim the cassette `{}` for recording (lock file `{}`): {e}
+recording claims its cassette so that two tests never record one file at once; check that the temporary directory is writable and supports file locks (or set `TMPDIR`)",
+            cassette.display(),
+            path.display()
+        ))
+    };
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            return Err(ClaimError::Claimed(
+                (!holder.is_empty()).then(|| holder.to_owned()),
+            ));
+        }
+        Err(TryLockError::Error(e)) => return Err(io(e)),
+    }
+    // Who holds it, for the error of a test that finds it claimed.
+    file.set_len(0).map_err(io)?;
+    file.rewind().map_err(io)?;
+    write!(file, "`{test}` (process {})", std::process::id()).map_err(io)?;
+    Ok(CassetteClaim { _file: file })
 }
 
 /// FNV-1a of `key`: stable across processes and toolchains (the std hasher is not
@@ -120,6 +197,30 @@ mod tests {
             .to_string_lossy()
             .into_owned();
         assert!(name.starts_with("replay-bench-bench-"), "{name}");
+    }
+
+    #[test]
+    fn a_cassette_is_claimed_by_one_recording_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let cassette = dir.path().join("sessions").join("shared.yaml");
+        // Neither the cassette nor its directory exists yet.
+        let first = claim_cassette(&cassette, "first").unwrap();
+        // Another thread of this process, the same file by another spelling.
+        std::fs::create_dir_all(dir.path().join("sessions")).unwrap();
+        let dotted = dir.path().join("sessions/../sessions/shared.yaml");
+        let second = std::thread::spawn(move || claim_cassette(&dotted, "second"))
+            .join()
+            .unwrap();
+        match second {
+            Err(ClaimError::Claimed(Some(holder))) => {
+                assert_eq!(holder, format!("`first` (process {})", std::process::id()))
+            }
+            other => panic!("expected the claim of `first`, got {other:?}"),
+        }
+        // Another cassette is free; the same one is free again once the first is done.
+        claim_cassette(&dir.path().join("sessions/other.yaml"), "second").unwrap();
+        drop(first);
+        claim_cassette(&cassette, "second").unwrap();
     }
 
     #[tokio::test]

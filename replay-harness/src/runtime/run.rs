@@ -14,7 +14,7 @@ use tracing::Instrument as _;
 
 use super::config::ReplayConfig;
 use super::describe::{chain, plural};
-use super::lock::lock_bench;
+use super::lock::{ClaimError, claim_cassette, lock_bench};
 use super::mode::{Env, RecordMode, is_ci};
 use super::paths::{TestPaths, relative_to};
 use crate::registry::{BodyFuture, TestDef};
@@ -402,8 +402,30 @@ async fn record(
             };
         }
     };
-    // One recording at a time per bench, across threads and processes.
     let test_name = def.test_name();
+    // One recording per cassette: claimed before waiting for the bench, so a second test
+    // recording the same file fails at once instead of replacing the first one's recording.
+    let _claim = match claim_cassette(&paths.cassette, &test_name) {
+        Ok(claim) => claim,
+        Err(ClaimError::Claimed(holder)) => {
+            return Outcome::Failed {
+                kind: FailureKind::Setup,
+                message: format!(
+                    "two tests record the cassette `{}` at once: `{test_name}` and {}; one would replace the other's recording, so `{test_name}` did not record\ngive each test its own cassette (`#[recorded_test(session = \"…\")]`), or record them one at a time:\n    {}",
+                    cassette.display(),
+                    holder.as_deref().unwrap_or("another test"),
+                    paths.rerecord
+                ),
+            };
+        }
+        Err(ClaimError::Io(message)) => {
+            return Outcome::Failed {
+                kind: FailureKind::Setup,
+                message,
+            };
+        }
+    };
+    // One recording at a time per bench, across threads and processes.
     let lock = match lock_bench(&paths.bench, |_| {
         print_uncaptured(&format!(
             "replay: `{test_name}` waits for the bench `{}`: another test is recording on it",
