@@ -66,8 +66,19 @@ fn lock_file(kind: &str, file: &Path) -> PathBuf {
 #[derive(Debug)]
 pub(crate) struct CassetteClaim {
     // Closing the file releases the claim.
-    _file: File,
+    file: File,
 }
+
+impl Drop for CassetteClaim {
+    fn drop(&mut self) {
+        // Forget the holder's name before the claim is released: a name in the file always
+        // belongs to a current holder (or one that is about to write its own).
+        let _ = self.file.set_len(0);
+    }
+}
+
+/// How long a test that finds a cassette claimed waits for the holder to write its name.
+const HOLDER_NAME_WAIT: Duration = Duration::from_secs(2);
 
 /// Why a cassette could not be claimed.
 #[derive(Debug)]
@@ -103,12 +114,20 @@ recording claims its cassette so that two tests never record one file at once; c
     match file.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            let holder = holder.trim();
-            return Err(ClaimError::Claimed(
-                (!holder.is_empty()).then(|| holder.to_owned()),
-            ));
+            // The holder writes its name right after it takes the claim: give it a moment.
+            let start = Instant::now();
+            let holder = loop {
+                let mut holder = String::new();
+                let _ = file
+                    .rewind()
+                    .and_then(|()| file.read_to_string(&mut holder));
+                let holder = holder.trim().to_owned();
+                if !holder.is_empty() || start.elapsed() > HOLDER_NAME_WAIT {
+                    break holder;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            return Err(ClaimError::Claimed((!holder.is_empty()).then_some(holder)));
         }
         Err(TryLockError::Error(e)) => return Err(io(e)),
     }
@@ -116,7 +135,7 @@ recording claims its cassette so that two tests never record one file at once; c
     file.set_len(0).map_err(io)?;
     file.rewind().map_err(io)?;
     write!(file, "`{test}` (process {})", std::process::id()).map_err(io)?;
-    Ok(CassetteClaim { _file: file })
+    Ok(CassetteClaim { file })
 }
 
 /// FNV-1a of `key`: stable across processes and toolchains (the std hasher is not
