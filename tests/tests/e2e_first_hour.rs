@@ -436,6 +436,34 @@ fn readme_walkthrough_works_end_to_end() {
         );
     }
     assert!(out.stdout.contains("panicked at tests/bench.rs:"), "{out}");
+
+    // "Run that command once the test expects 3 V too": the re-record line as shown.
+    let fixed = broken.replace("(volts - 5.0)", "(volts - 3.0)");
+    assert_ne!(fixed, broken);
+    krate.write("tests/bench.rs", &fixed).unwrap();
+    krate.write("devices/psu.yaml", &device).unwrap();
+    let out = krate
+        .cargo_test()
+        .args([
+            "--test",
+            "bench",
+            "psu_output_follows_setpoint",
+            "--",
+            "--exact",
+        ])
+        .env("RECORD", "1")
+        .run()
+        .unwrap();
+    passed(&out);
+    let rerecorded = block_after(walkthrough, "the re-record says what changed", "text");
+    assert!(
+        rerecorded.starts_with("replay: re-recorded `"),
+        "{rerecorded}"
+    );
+    assert!(
+        out.stderr.contains(rerecorded.trim_end()),
+        "{rerecorded}\n{out}"
+    );
 }
 
 /// Two tests whose `session = "…"` name one cassette, each recording long enough to
