@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::matching::MatchConfig;
 use crate::safety::{Limit, RedactRule, check_secret_name};
 use crate::session::__wire::Ordered;
 use crate::transport::DEFAULT_MAX_RESPONSE;
@@ -32,6 +33,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 ///       - {command: 'CURRent', min: 0, max: 1.0}
 ///     redact: []                    # optional, this instrument only (after the bench's)
 ///     secrets: []                   # optional, this instrument only
+///     matching: scpi                # optional replay rules, copied into the session:
+///     tolerance: 1.0e-6             #   see docs/matching.md
+///     keywords: [CHANnel]
+///     ignore: ['SYST:ERR?']
+///     repeatable: ['*IDN?']
 ///   dmm:
 ///     address: ASRL/dev/ttyUSB0::INSTR
 ///     baud_rate: 115200             # optional, serial only, default 9600
@@ -69,6 +75,9 @@ pub struct InstrumentConfig {
     pub redact: Vec<RedactRule>,
     /// Secret environment variable names: the bench's, then the instrument's own.
     pub secrets: Vec<String>,
+    /// Matching rules for replaying this instrument (`matching`, `tolerance`, `keywords`,
+    /// `ignore`, `repeatable`), copied into the cassette.
+    pub matching: Option<MatchConfig>,
 }
 
 /// Message terminators of an instrument.
@@ -108,6 +117,7 @@ impl InstrumentConfig {
             limits: Vec::new(),
             redact: Vec::new(),
             secrets: Vec::new(),
+            matching: None,
         }
     }
 }
@@ -152,6 +162,15 @@ struct WireInstrument {
     redact: Vec<RedactRule>,
     #[serde(default)]
     secrets: Vec<String>,
+    matching: Option<String>,
+    #[serde(default)]
+    tolerance: Option<f64>,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    #[serde(default)]
+    repeatable: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -312,6 +331,38 @@ impl BenchConfig {
             }
             let mut redact = wire.redact.clone();
             redact.extend(inst.redact);
+            let matching = if inst.matching.is_none()
+                && inst.tolerance.is_none()
+                && inst.keywords.is_empty()
+                && inst.ignore.is_empty()
+                && inst.repeatable.is_empty()
+            {
+                None
+            } else {
+                let key = match (&inst.matching, &inst.ignore, &inst.repeatable) {
+                    (Some(_), _, _) => "matching:",
+                    (None, i, _) if !i.is_empty() => "ignore:",
+                    (None, _, r) if !r.is_empty() => "repeatable:",
+                    _ => "tolerance:",
+                };
+                match MatchConfig::from_keys(
+                    inst.matching.as_deref(),
+                    inst.tolerance,
+                    inst.keywords,
+                    inst.ignore,
+                    inst.repeatable,
+                ) {
+                    Ok(config) => Some(config),
+                    Err(message) => {
+                        let (line, column) = line_of(key);
+                        return Err(malformed(
+                            line,
+                            column,
+                            format!("the matching rules of `{alias}`: {message}"),
+                        ));
+                    }
+                }
+            };
             instruments.push((
                 alias,
                 InstrumentConfig {
@@ -324,6 +375,7 @@ impl BenchConfig {
                     limits: inst.limits,
                     redact,
                     secrets,
+                    matching,
                 },
             ));
         }

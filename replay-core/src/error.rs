@@ -230,6 +230,27 @@ pub enum Error {
         reason: String,
     },
 
+    /// The matching rules of an instrument are invalid (set for the test, the instrument,
+    /// the workspace, or stored in the cassette).
+    #[error("invalid matching rules for instrument `{alias}`: {message}")]
+    MatchingRules {
+        /// The instrument.
+        alias: String,
+        /// What is wrong and what to write instead.
+        message: String,
+    },
+
+    /// An environment variable has a value we do not accept.
+    #[error("invalid value `{value}` for `{name}`: expected one of {expected}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// Its value.
+        value: String,
+        /// The valid values, formatted for people.
+        expected: String,
+    },
+
     /// The bench was used after [`Bench::finish`](crate::Bench::finish).
     #[error("the bench for session `{}` is already finished; create a new `Bench` to talk to instruments again", path.display())]
     Finished {

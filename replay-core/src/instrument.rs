@@ -89,7 +89,7 @@ impl Instrument {
                 Err(refused) => Err(refused),
                 Ok(()) => match &self.inner.backend {
                     Backend::Live(live) => live.exchange(kind, command, &shown).await,
-                    Backend::Replay(replay) => replay.exchange(kind, &shown),
+                    Backend::Replay(replay) => replay.exchange(kind, &shown).await,
                 },
             };
             match &result {

@@ -35,13 +35,15 @@
 //!
 //! # Known limitations
 //!
-//! - Matching is exact (type and command, byte for byte), PyTestLab's rule; the replayer
+//! - Matching is exact (type and command, byte for byte), PyTestLab's rule, unless
+//!   `matching = "scpi"` is chosen ([`MatchConfig`], see `docs/matching.md`); the replayer
 //!   asks a [`Matcher`], so other rules plug in through [`ReplayOptions::matcher`].
 //! - Built-in transports: raw SCPI sockets (`TCPIP[n]::host::port::SOCKET`), serial
 //!   (`ASRL<device>::INSTR`, feature `serial`), VXI-11 (`TCPIP[n]::host[,port][::inst0]::INSTR`)
 //!   and HiSLIP (`TCPIP[n]::host::hislip0[,port]::INSTR`); see `docs/transports.md`. USBTMC
 //!   and GPIB need a [`Transport`] of your own ([`RecordOptions::connector`]).
-//! - Replay answers instantly; recorded timing is kept in the file but not reproduced.
+//! - Replay answers instantly unless [`Timing::Virtual`] or [`Timing::Realtime`] is
+//!   chosen (see `docs/timing.md`).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -56,7 +58,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod instrument;
-mod matcher;
+mod matching;
 mod outcome;
 mod recorder;
 mod replayer;
@@ -67,6 +69,7 @@ pub mod serve;
 pub mod session;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod timing;
 pub mod transport;
 
 pub use address::Address;
@@ -74,10 +77,11 @@ pub use bench::{Bench, Mode};
 pub use config::{BenchConfig, DEFAULT_TIMEOUT, InstrumentConfig, Terminators};
 pub use error::{Error, Malformed, Result};
 pub use instrument::Instrument;
-pub use matcher::{ExactMatcher, Matcher, Request};
+pub use matching::{ExactMatcher, MatchConfig, Matcher, Request, Rule, ScpiMatcher};
 pub use recorder::{ConnectFn, RecordOptions};
 pub use replayer::ReplayOptions;
 pub use safety::{Limit, RedactRule, Refusal};
+pub use timing::Timing;
 pub use transport::{DEFAULT_MAX_RESPONSE, Transport};
 
 /// The Rust blocks of `docs/transports.md` (they use the `serve` feature).

@@ -333,6 +333,7 @@ impl LiveInstrument {
                 rules.secrets.push(name.clone());
             }
         }
+        rules.matching.clone_from(&config.matching);
         let guard = Guard::new(&rules);
         recorder.register(alias, config.profile.clone(), rules);
         Ok(LiveInstrument {

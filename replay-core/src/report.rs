@@ -47,9 +47,20 @@ pub struct MismatchReport {
     pub recorded_later: Option<usize>,
     /// The command that re-records the session.
     pub rerecord: String,
+    /// The matching rules in force (`scpi, ignore [SYST:ERR?]`).
+    pub rule: String,
+    /// Why the rule found the command different (`numbers differ (parameter 1)`), when it
+    /// can say.
+    pub reason: Option<String>,
 }
 
 impl MismatchReport {
+    /// Names the rules in force and why they did not match.
+    pub(crate) fn set_rule(&mut self, rule: String, reason: Option<String>) {
+        self.rule = rule;
+        self.reason = reason;
+    }
+
     /// Builds a report for a deviation at 0-based `index` of `log`; `later` is the 0-based
     /// index past `index` where the log has what the test made, if it does.
     #[expect(clippy::too_many_arguments, reason = "one internal constructor")]
@@ -86,6 +97,8 @@ impl MismatchReport {
             context: shown.into_iter().map(|i| (i + 1, log[i].clone())).collect(),
             recorded_later: later.map(|q| q + 1),
             rerecord: rerecord.to_owned(),
+            rule: "exact".to_owned(),
+            reason: None,
         }
     }
 
@@ -178,6 +191,7 @@ impl fmt::Display for MismatchReport {
                 "the test sent `{}`, which the session recorded at #{later}: was something removed before it?",
                 escape(&self.actual_command)
             )?;
+            self.fmt_rule(f)?;
             let skipped = later - self.position;
             writeln!(
                 f,
@@ -240,6 +254,7 @@ impl fmt::Display for MismatchReport {
                 self.alias
             )?,
         }
+        self.fmt_rule(f)?;
         writeln!(f, "to accept the new behaviour, re-record it on the bench:")?;
         write!(f, "    {}", self.rerecord)
     }
@@ -248,7 +263,22 @@ impl fmt::Display for MismatchReport {
 impl MismatchReport {
     /// The body when the test skipped recorded interactions: they are `-` lines, the one it
     /// made lines up with its recording at `later` (1-based).
-    fn fmt_removed(&self, f: &mut fmt::Formatter<'_>, later: usize) -> fmt::Result {
+    /// The matching rule in force, and why it found the command different when it can say.
+    fn fmt_rule(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.reason, &self.expected) {
+            (Some(reason), Some(exp)) if exp.kind == self.actual_kind => writeln!(
+                f,
+                "matching rule `{}`: `{}` vs recorded `{}`: {reason}",
+                self.rule,
+                escape(&self.actual_command),
+                escape(&exp.command)
+            ),
+            (Some(reason), _) => writeln!(f, "matching rule `{}`: {reason}", self.rule),
+            (None, _) => writeln!(f, "matching rule `{}`", self.rule),
+        }
+    }
+
+        fn fmt_removed(&self, f: &mut fmt::Formatter<'_>, later: usize) -> fmt::Result {
         // Recorded position → position in the test: shifted by what was skipped.
         let skipped = later - self.position;
         let mut rows = Vec::new();
@@ -318,6 +348,21 @@ pub struct UnusedInstrument {
 }
 
 impl UnusedInstrument {
+    /// The unused interactions at 0-based `positions` (sorted) of `log`.
+    pub(crate) fn at(alias: &str, log: &[Interaction], positions: &[usize]) -> UnusedInstrument {
+        UnusedInstrument {
+            alias: alias.to_owned(),
+            total: log.len(),
+            used: log.len() - positions.len(),
+            first: positions
+                .iter()
+                .take(UNUSED_SHOWN)
+                .map(|&i| (i + 1, log[i].clone()))
+                .collect(),
+        }
+    }
+
+    #[cfg(test)]
     pub(crate) fn new(alias: &str, log: &[Interaction], used: usize) -> UnusedInstrument {
         UnusedInstrument {
             alias: alias.to_owned(),
@@ -424,6 +469,7 @@ replay mismatch on `psu` at interaction #3 of 5
    4     │  query  MEAS:VOLT? (@1)  → +4.99918100E+00
 ─────────┴────────────────────────────────────────────────────────────────────────────
 the test sent `VOLT 3.0, (@1)` where the session recorded `VOLT 5.0, (@1)` (a changed command, or one inserted before it)
+matching rule `exact`
 to accept the new behaviour, re-record it on the bench:
     RECORD=1 cargo test --test bench x";
         assert_eq!(text, expected);

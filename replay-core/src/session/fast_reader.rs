@@ -321,6 +321,8 @@ impl<'a> Parser<'a> {
         }
         Some(InstrumentLog {
             profile: profile.flatten(),
+            // Rules (`limits`, `matching` and their siblings) are other keys: read by
+            // `yaml_serde`.
             rules: Default::default(),
             log: log.unwrap_or_default(),
         })

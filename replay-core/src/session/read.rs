@@ -80,6 +80,19 @@ pub fn read_with_yaml_serde(path: &Path, text: &str) -> Result<Session> {
         Err(e) => return Err(Error::from_yaml("session", path, text, &e, MALFORMED_HINT)),
     };
     wire::to_model(wire).map_err(|(alias, index, message)| {
+        if index == usize::MAX {
+            // The instrument's matching rules.
+            let (line, column) = locate_rules(text, &alias).unwrap_or((1, 1));
+            return Error::malformed(
+                "session",
+                path,
+                text,
+                line,
+                column,
+                format!("the matching rules of `{alias}`: {message}"),
+                MALFORMED_HINT,
+            );
+        }
         let (line, column) = locate_bad_base64(text).unwrap_or((1, 1));
         Error::malformed(
             "session",
@@ -91,6 +104,29 @@ pub fn read_with_yaml_serde(path: &Path, text: &str) -> Result<Session> {
             MALFORMED_HINT,
         )
     })
+}
+
+/// The line of the first matching key (`matching:`, `ignore:` …) of `alias`.
+fn locate_rules(text: &str, alias: &str) -> Option<(usize, usize)> {
+    const KEYS: &[&str] = &[
+        "matching:",
+        "tolerance:",
+        "keywords:",
+        "ignore:",
+        "repeatable:",
+    ];
+    let mut inside = false;
+    for (number, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if line.len() == trimmed.len() {
+            inside = trimmed
+                .strip_suffix(':')
+                .is_some_and(|a| a.trim_matches(['\'', '"']) == alias);
+        } else if inside && KEYS.iter().any(|k| trimmed.starts_with(k)) {
+            return Some((number + 1, line.len() - trimmed.len() + 1));
+        }
+    }
+    None
 }
 
 fn locate_bad_base64(text: &str) -> Option<(usize, usize)> {

@@ -9,6 +9,8 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::matching::MatchConfig;
+
 use super::model::{
     InstrumentLog, Interaction, InteractionKind, RecordedError, RecordedErrorKind, Session,
 };
@@ -65,6 +67,16 @@ pub(crate) struct WireInstrument {
     pub(crate) redact: Vec<crate::safety::RedactRule>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) secrets: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) matching: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) tolerance: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) keywords: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) ignore: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) repeatable: Vec<String>,
     #[serde(default)]
     pub(crate) log: Vec<WireEntry>,
 }
@@ -89,10 +101,30 @@ pub(crate) struct WireEntry {
     pub(crate) timestamp: f64,
 }
 
-/// Converts the wire form into the model. The only thing that can fail is base64.
+/// Converts the wire form into the model. What can fail: base64 (at an entry's index), and
+/// the matching rules (index `usize::MAX`).
 pub(crate) fn to_model(wire: Ordered<WireInstrument>) -> Result<Session, (String, usize, String)> {
     let mut instruments = Vec::with_capacity(wire.0.len());
     for (alias, inst) in wire.0 {
+        let matching = if inst.matching.is_none()
+            && inst.tolerance.is_none()
+            && inst.keywords.is_empty()
+            && inst.ignore.is_empty()
+            && inst.repeatable.is_empty()
+        {
+            None
+        } else {
+            Some(
+                MatchConfig::from_keys(
+                    inst.matching.as_deref(),
+                    inst.tolerance,
+                    inst.keywords,
+                    inst.ignore,
+                    inst.repeatable,
+                )
+                .map_err(|e| (alias.clone(), usize::MAX, e))?,
+            )
+        };
         let mut log = Vec::with_capacity(inst.log.len());
         for (index, entry) in inst.log.into_iter().enumerate() {
             let binary = match entry.response_base64 {
@@ -134,6 +166,7 @@ pub(crate) fn to_model(wire: Ordered<WireInstrument>) -> Result<Session, (String
                     limits: inst.limits,
                     redact: inst.redact,
                     secrets: inst.secrets,
+                    matching,
                 },
                 log,
             },
@@ -167,6 +200,7 @@ pub(crate) fn from_model(session: &Session) -> Ordered<WireInstrument> {
             .instruments
             .iter()
             .map(|(alias, inst)| {
+                let m = inst.rules.matching.as_ref();
                 let log = inst
                     .log
                     .iter()
@@ -192,6 +226,11 @@ pub(crate) fn from_model(session: &Session) -> Ordered<WireInstrument> {
                         limits: inst.rules.limits.clone(),
                         redact: inst.rules.redact.clone(),
                         secrets: inst.rules.secrets.clone(),
+                        matching: m.and_then(|m| m.rule).map(|r| r.as_str().to_owned()),
+                        tolerance: m.and_then(|m| m.tolerance),
+                        keywords: m.map(|m| m.keywords.clone()).unwrap_or_default(),
+                        ignore: m.map(|m| m.ignore.clone()).unwrap_or_default(),
+                        repeatable: m.map(|m| m.repeatable.clone()).unwrap_or_default(),
                         log,
                     },
                 )

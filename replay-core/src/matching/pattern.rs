@@ -1,0 +1,119 @@
+//! `ignore` and `repeatable` patterns: a SCPI command (`SYST:ERR?`), compared SCPI-aware,
+//! or a regular expression between slashes (`/^SYST:ERR/`).
+
+use super::keywords::KeywordTable;
+use super::parse::{Message, Unit, parse};
+use super::scpi::compare_messages;
+
+/// One compiled pattern.
+#[derive(Clone, Debug)]
+pub struct Pattern {
+    source: String,
+    kind: Kind,
+}
+
+#[derive(Clone, Debug)]
+enum Kind {
+    /// A header, with parameters only if the pattern gives them.
+    Scpi(Unit),
+    /// Matched against the whole command (`is_match`: anchor it with `^…$` to match all of it).
+    Regex(regex::Regex),
+}
+
+impl Pattern {
+    /// Compiles `source`: `/regex/`, or one SCPI command (header, optional parameters).
+    pub fn new(source: &str, table: &KeywordTable) -> Result<Pattern, String> {
+        let trimmed = source.trim();
+        let kind = if let Some(re) = trimmed
+            .strip_prefix('/')
+            .and_then(|rest| rest.strip_suffix('/'))
+        {
+            Kind::Regex(regex::Regex::new(re).map_err(|e| {
+                format!("pattern `{source}` is not a valid regular expression: {e}")
+            })?)
+        } else {
+            match parse(trimmed, table) {
+                Message::Units(mut units) if units.len() == 1 => Kind::Scpi(units.remove(0)),
+                _ => {
+                    return Err(format!(
+                        "pattern `{source}` is not one SCPI command; write a header such as `SYST:ERR?`, or a regular expression between slashes such as `/^SYST:ERR/`"
+                    ));
+                }
+            }
+        };
+        Ok(Pattern {
+            source: source.to_owned(),
+            kind,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether `command` matches: the same header (SCPI-aware) and, when the pattern has
+    /// parameters, the same parameters; or the regular expression finds a match.
+    pub fn matches(&self, command: &str, table: &KeywordTable) -> bool {
+        match &self.kind {
+            Kind::Regex(re) => re.is_match(command),
+            Kind::Scpi(pattern) => match parse(command, table) {
+                Message::Units(units) if units.len() == 1 => {
+                    let unit = &units[0];
+                    if pattern.params.is_empty() {
+                        unit.header == pattern.header
+                    } else {
+                        compare_messages(
+                            &Message::Units(vec![pattern.clone()]),
+                            &Message::Units(vec![unit.clone()]),
+                            None,
+                        )
+                        .is_ok()
+                    }
+                }
+                _ => false,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matching::keywords;
+
+    fn m(pattern: &str, command: &str) -> bool {
+        let t = keywords::standard();
+        Pattern::new(pattern, t).unwrap().matches(command, t)
+    }
+
+    #[test]
+    fn scpi_patterns() {
+        assert!(m("SYST:ERR?", "SYSTem:ERRor?"));
+        assert!(m("SYST:ERR?", ":syst:err?"));
+        assert!(!m("SYST:ERR?", "SYST:ERR:NEXT?"));
+        assert!(!m("SYST:ERR?", "SYST:ERR"));
+        assert!(!m("SYST:ERR?", "SYST:ERR?;*OPC?"));
+        assert!(m("*IDN?", "*idn?"));
+        assert!(m("VOLT", "VOLT 5"));
+        assert!(m("VOLT 5", "VOLTage 5.0"));
+        assert!(!m("VOLT 5", "VOLT 6"));
+    }
+
+    #[test]
+    fn regex_patterns() {
+        assert!(m("/^SYST:ERR/", "SYST:ERR?"));
+        assert!(!m("/^SYST:ERR/", "syst:err?"));
+        assert!(m("/(?i)^syst(em)?:err(or)?\\?$/", "SYSTEM:ERROR?"));
+    }
+
+    #[test]
+    fn bad_patterns() {
+        let t = keywords::standard();
+        let e = Pattern::new("/(/", t).unwrap_err();
+        assert!(e.contains("not a valid regular expression"), "{e}");
+        let e = Pattern::new("SYST:ERR?;*OPC?", t).unwrap_err();
+        assert!(e.contains("not one SCPI command"), "{e}");
+        assert!(Pattern::new("", t).is_err());
+    }
+}
