@@ -186,7 +186,7 @@ pub mod __private {
     pub use linkme;
 
     pub use crate::harness::{HarnessTarget, main as harness_main};
-    pub use crate::registry::{BodyFuture, TESTS, TestDef};
+    pub use crate::registry::{BodyFuture, TESTS, TestDef, TestRules};
     pub use crate::runtime::describe::{
         Describe, DescribeDebug, DescribeDisplay, DescribeDynError, DescribeError, TestReturn,
     };
@@ -199,3 +199,11 @@ pub mod __private {
         crate::runtime::run_as_libtest(def)
     }
 }
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/matching.md")]
+struct MatchingGuideDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/timing.md")]
+struct TimingGuideDoctests;

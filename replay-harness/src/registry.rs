@@ -51,8 +51,41 @@ pub struct TestDef {
     pub ignored: bool,
     /// The reason of `#[ignore = "…"]`, if given.
     pub ignore_reason: Option<&'static str>,
+    /// The attribute's matching and timing arguments.
+    pub rules: TestRules,
     /// Runs the body against a bench.
     pub body: BodyFn,
+}
+
+/// `matching = "…"`, `tolerance = …`, `keywords = […]`, `ignore = […]`,
+/// `repeatable = […]`, `timing = "…"` as written on the attribute (values checked by the
+/// macro; patterns and keywords checked when the test runs).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TestRules {
+    /// `matching = "exact" | "scpi"`.
+    pub matching: Option<&'static str>,
+    /// `tolerance = 1e-6`.
+    pub tolerance: Option<f64>,
+    /// `keywords = ["CHANnel"]`.
+    pub keywords: &'static [&'static str],
+    /// `ignore = ["SYST:ERR?"]`.
+    pub ignore: &'static [&'static str],
+    /// `repeatable = ["*IDN?"]`.
+    pub repeatable: &'static [&'static str],
+    /// `timing = "instant" | "virtual" | "realtime"`.
+    pub timing: Option<&'static str>,
+}
+
+impl TestRules {
+    /// No arguments: the workspace defaults apply.
+    pub const NONE: TestRules = TestRules {
+        matching: None,
+        tolerance: None,
+        keywords: &[],
+        ignore: &[],
+        repeatable: &[],
+        timing: None,
+    };
 }
 
 impl TestDef {
@@ -80,6 +113,7 @@ impl std::fmt::Debug for TestDef {
             .field("line", &self.line)
             .field("ignored", &self.ignored)
             .field("ignore_reason", &self.ignore_reason)
+            .field("rules", &self.rules)
             .finish_non_exhaustive()
     }
 }

@@ -111,6 +111,34 @@ fn option_str(value: Option<String>) -> TokenStream {
     }
 }
 
+/// The `TestRules` literal of the matching and timing arguments.
+fn rules(args: &args::Args) -> TokenStream {
+    let krate = quote!(::replay_harness::__private);
+    let matching = option_str(args.matching.as_ref().map(|s| s.value()));
+    let timing = option_str(args.timing.as_ref().map(|s| s.value()));
+    let tolerance = match args.tolerance {
+        Some(t) => quote!(::core::option::Option::Some(#t)),
+        None => quote!(::core::option::Option::None),
+    };
+    let list = |values: &Option<Vec<syn::LitStr>>| {
+        let values = values.iter().flatten().map(|v| v.value());
+        quote!(&[#(#values),*])
+    };
+    let keywords = list(&args.keywords);
+    let ignore = list(&args.ignore);
+    let repeatable = list(&args.repeatable);
+    quote! {
+        #krate::TestRules {
+            matching: #matching,
+            tolerance: #tolerance,
+            keywords: #keywords,
+            ignore: #ignore,
+            repeatable: #repeatable,
+            timing: #timing,
+        }
+    }
+}
+
 fn expand(args: &args::Args, mut item_fn: ItemFn) -> TokenStream {
     let attrs = sort_attrs(std::mem::take(&mut item_fn.attrs));
     let name = item_fn.sig.ident.clone();
@@ -135,6 +163,7 @@ fn expand(args: &args::Args, mut item_fn: ItemFn) -> TokenStream {
     let reason = option_str(ignore.as_ref().and_then(ignore_reason));
     let session = option_str(args.session.as_ref().map(|s| s.value()));
     let bench = option_str(args.bench.as_ref().map(|s| s.value()));
+    let rules = rules(args);
     let krate = quote!(::replay_harness::__private);
     // A return type that is not `()`/`Result<(), E>` is reported on the return type.
     let return_span = match &item_fn.sig.output {
@@ -176,6 +205,7 @@ fn expand(args: &args::Args, mut item_fn: ItemFn) -> TokenStream {
             line: ::core::line!(),
             ignored: #ignored,
             ignore_reason: #reason,
+            rules: #rules,
             body: {
                 fn run(bench: &::replay_harness::Bench) -> #krate::BodyFuture<'_> {
                     ::std::boxed::Box::pin(async move {
@@ -363,8 +393,106 @@ mod tests {
                 .contains("leaves the sessions root with `..`")
         );
         assert!(errors_of("bench = \"/etc/bench.yaml\"", GOOD)[0].contains("is absolute"));
-        assert!(errors_of("timeout = 3", GOOD)[0].ends_with("expected one of `session`, `bench`"));
+        assert!(errors_of("timeout = 3", GOOD)[0].contains(
+            "expected one of `session`, `bench`, `matching`, `tolerance`, `keywords`, `ignore`, `repeatable`, `timing`"
+        ));
+        assert!(errors_of("ignor = []", GOOD)[0].ends_with("did you mean `ignore`?"));
         assert!(errors_of("session = \"a\" bench", GOOD)[0].contains("arguments are written"));
+    }
+
+    /// The fields of the registered `TestRules`, each printed as tokens.
+    fn registered_rules(args: &str) -> Vec<(String, String)> {
+        let file: syn::File = syn::parse_str(&expand_str(args, GOOD)).unwrap();
+        let def = file
+            .items
+            .iter()
+            .find_map(|item| match item {
+                syn::Item::Static(s) => Some(s),
+                _ => None,
+            })
+            .expect("the registration");
+        let syn::Expr::Struct(def) = &*def.expr else {
+            panic!("a TestDef literal")
+        };
+        let rules = def
+            .fields
+            .iter()
+            .find(|f| matches!(&f.member, syn::Member::Named(name) if name == "rules"))
+            .expect("a `rules` field");
+        let syn::Expr::Struct(rules) = &rules.expr else {
+            panic!("a TestRules literal")
+        };
+        rules
+            .fields
+            .iter()
+            .map(|f| {
+                let (member, expr) = (&f.member, &f.expr);
+                (quote!(#member).to_string(), quote!(#expr).to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matching_and_timing_are_registered() {
+        let rules = registered_rules(
+            "matching = \"scpi\", tolerance = 1e-6, keywords = [\"CHANnel\"], ignore = [\"SYST:ERR?\", \"/^DIAG/\"], repeatable = [\"*IDN?\"], timing = \"virtual\"",
+        );
+        let some = |v: TokenStream| quote!(::core::option::Option::Some(#v)).to_string();
+        let expected = vec![
+            ("matching".to_owned(), some(quote!("scpi"))),
+            ("tolerance".to_owned(), some(quote!(0.000001f64))),
+            ("keywords".to_owned(), quote!(&["CHANnel"]).to_string()),
+            (
+                "ignore".to_owned(),
+                quote!(&["SYST:ERR?", "/^DIAG/"]).to_string(),
+            ),
+            ("repeatable".to_owned(), quote!(&["*IDN?"]).to_string()),
+            ("timing".to_owned(), some(quote!("virtual"))),
+        ];
+        assert_eq!(rules, expected);
+        let none = quote!(::core::option::Option::None).to_string();
+        let empty = quote!(&[]).to_string();
+        assert_eq!(
+            registered_rules(""),
+            vec![
+                ("matching".to_owned(), none.clone()),
+                ("tolerance".to_owned(), none.clone()),
+                ("keywords".to_owned(), empty.clone()),
+                ("ignore".to_owned(), empty.clone()),
+                ("repeatable".to_owned(), empty),
+                ("timing".to_owned(), none),
+            ]
+        );
+    }
+
+    #[test]
+    fn matching_and_timing_errors() {
+        let e = errors_of("matching = \"SCPI\"", GOOD);
+        assert_eq!(
+            e[0],
+            "unknown `matching` value `\"SCPI\"`; expected one of `\"exact\"`, `\"scpi\"`\nhelp: did you mean `\"scpi\"`?"
+        );
+        let e = errors_of("timing = \"paused\"", GOOD);
+        assert!(e[0].starts_with("unknown `timing` value `\"paused\"`; expected one of `\"instant\"`, `\"virtual\"`, `\"realtime\"`"), "{e:?}");
+        assert!(
+            errors_of("ignore = \"SYST:ERR?\"", GOOD)[0]
+                .starts_with("expected a list of string literals for `ignore`")
+        );
+        assert!(errors_of("ignore = [\"\"]", GOOD)[0].starts_with("empty pattern in `ignore`"));
+        assert!(errors_of("keywords = [\"chan\"]", GOOD)[0].contains("e.g. `CHANnel`"));
+        assert!(
+            errors_of("tolerance = -1.0", GOOD)[0]
+                .starts_with("expected a non-negative number for `tolerance`")
+        );
+        assert!(
+            errors_of("tolerance = \"1e-6\"", GOOD)[0]
+                .starts_with("expected a non-negative number")
+        );
+        assert!(errors_of("matching", GOOD)[0].starts_with("`matching` needs a value"));
+        assert_eq!(
+            errors_of("timing = \"virtual\", timing = \"instant\"", GOOD).len(),
+            1
+        );
     }
 
     #[test]

@@ -84,6 +84,7 @@ impl HarnessTarget {
             line: 0,
             ignored: false,
             ignore_reason: None,
+            rules: crate::registry::TestRules::NONE,
             body: probe_body,
         };
         let paths = TestPaths::resolve(&probe, env)?;
@@ -223,6 +224,7 @@ mod tests {
             line: 1,
             ignored: false,
             ignore_reason: None,
+            rules: crate::registry::TestRules::NONE,
             body: probe_body,
         }))
     }
@@ -336,6 +338,7 @@ mod tests {
         let ignored = Box::leak(Box::new(TestDef {
             ignored: true,
             ignore_reason: Some("needs the scope"),
+            rules: crate::registry::TestRules::NONE,
             ..*def(root, "lab", "scope_only", None)
         }));
         let plan = plan_tests(

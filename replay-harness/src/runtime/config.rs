@@ -9,11 +9,15 @@
 //! # applied before the bench config's own (see docs/bench-safety.md).
 //! redact = [{ pattern = 'CN\d{8}', replace = '<serial>' }]
 //! secrets = ["LAB_TOKEN"]
+//! # Matching and timing defaults for every test (see docs/matching.md, docs/timing.md).
+//! matching = "scpi"
+//! ignore = ["SYST:ERR?"]
+//! timing = "virtual"
 //! ```
 
 use std::path::{Path, PathBuf};
 
-use replay_core::RedactRule;
+use replay_core::{MatchConfig, RedactRule, Timing};
 use serde::Deserialize;
 
 /// Where the file lives, relative to a directory.
@@ -31,7 +35,25 @@ struct ReplayToml {
     /// Secret environment variable names for every instrument.
     #[serde(default)]
     secrets: Vec<String>,
+    /// The default matching rule.
+    matching: Option<String>,
+    /// The default numeric tolerance for commands (`scpi`).
+    tolerance: Option<f64>,
+    /// Keywords of the instruments' own command trees.
+    #[serde(default)]
+    keywords: Vec<String>,
+    /// Commands every test may send any number of times.
+    #[serde(default)]
+    ignore: Vec<String>,
+    /// Queries every test may ask as often as it likes.
+    #[serde(default)]
+    repeatable: Vec<String>,
+    /// The default replay timing.
+    timing: Option<String>,
 }
+
+/// The keys the file accepts, for messages.
+const VALID_KEYS: &str = "`redact` (`[{ pattern = '…', replace = '…' }]`), `secrets` (`[\"ENV_VAR\"]`), `matching`, `tolerance`, `keywords`, `ignore`, `repeatable` (docs/matching.md), `timing` (docs/timing.md)";
 
 /// `.config/replay.toml` as found for one package.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,6 +66,10 @@ pub struct ReplayConfig {
     pub redact: Vec<RedactRule>,
     /// Secrets for every instrument (`secrets`: environment variable names).
     pub secrets: Vec<String>,
+    /// The workspace's matching rules (the least specific layer).
+    pub matching: MatchConfig,
+    /// The workspace's replay timing, when set.
+    pub timing: Option<Timing>,
 }
 
 impl ReplayConfig {
@@ -81,7 +107,7 @@ impl ReplayConfig {
                 .map(|span| line_column(text, span.start))
                 .unwrap_or((1, 1));
             format!(
-                "`{}:{line}:{column}` is malformed: {}\nvalid keys: `sessions` (the shared sessions root, relative to `{}`), `redact` (`[{{ pattern = '…', replace = '…' }}]`), `secrets` (`[\"ENV_VAR\"]`)",
+                "`{}:{line}:{column}` is malformed: {}\nvalid keys: `sessions` (the shared sessions root, relative to `{}`), {VALID_KEYS}",
                 path.display(),
                 e.message(),
                 root.display()
@@ -97,11 +123,26 @@ impl ReplayConfig {
             Some(s) => Some(root.join(s)),
             None => None,
         };
+        let matching = MatchConfig::from_keys(
+            parsed.matching.as_deref(),
+            parsed.tolerance,
+            parsed.keywords,
+            parsed.ignore,
+            parsed.repeatable,
+        )
+        .map_err(|e| format!("`{}`: {e}", path.display()))?;
+        let timing = parsed
+            .timing
+            .map(|t| t.parse::<Timing>())
+            .transpose()
+            .map_err(|e| format!("`{}`: {e}", path.display()))?;
         Ok(ReplayConfig {
             path: path.to_owned(),
             sessions,
             redact: parsed.redact,
             secrets: parsed.secrets,
+            matching,
+            timing,
         })
     }
 }
@@ -146,6 +187,31 @@ mod tests {
         assert!(err.contains("replay.toml:2:1` is malformed"), "{err}");
         assert!(err.contains("unknown field `sesions`"), "{err}");
         assert!(err.contains("valid keys: `sessions`"), "{err}");
+        assert!(err.contains("`matching`"), "{err}");
+    }
+
+    #[test]
+    fn matching_and_timing_defaults() {
+        let cfg = ReplayConfig::parse(
+            Path::new("/ws"),
+            Path::new("/ws/.config/replay.toml"),
+            "matching = \"scpi\"\nignore = [\"SYST:ERR?\"]\ntiming = \"virtual\"\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.matching.rule, Some(replay_core::Rule::Scpi));
+        assert_eq!(cfg.matching.ignore, vec!["SYST:ERR?"]);
+        assert_eq!(cfg.timing, Some(Timing::Virtual));
+        let bad = |text: &str| {
+            ReplayConfig::parse(Path::new("/ws"), Path::new("/ws/.config/replay.toml"), text)
+                .unwrap_err()
+        };
+        let err = bad("matching = \"fuzzy\"");
+        assert_eq!(
+            err,
+            "`/ws/.config/replay.toml`: unknown matching rule `fuzzy`; expected `exact` or `scpi`"
+        );
+        assert!(bad("timing = \"paused\"").contains("expected `instant`, `virtual` or `realtime`"));
+        assert!(bad("ignore = [\"/(/\"]").contains("not a valid regular expression"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod lock;
 mod log;
 mod mode;
 mod paths;
+mod rules;
 mod run;
 pub(crate) mod summary;
 

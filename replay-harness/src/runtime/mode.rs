@@ -66,6 +66,8 @@ pub struct Env {
     pub log: Option<String>,
     /// `REPLAY_REWRITE`, if set; see [`Env::rewrite`].
     pub rewrite: Option<String>,
+    /// `REPLAY_SPEED`, if set: the pace of `timing = "realtime"` replays.
+    pub speed: Option<String>,
 }
 
 /// The variable that forces a re-record to rewrite cassettes that did not change.
@@ -98,6 +100,7 @@ impl Env {
             orphans: var(ORPHANS_VAR),
             log: var(super::LOG_VAR),
             rewrite: var(REWRITE_VAR),
+            speed: var(replay_core::timing::SPEED_VAR),
         }
     }
 

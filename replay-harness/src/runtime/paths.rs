@@ -201,6 +201,7 @@ mod tests {
             line: 1,
             ignored: false,
             ignore_reason: None,
+            rules: crate::registry::TestRules::NONE,
             body,
         }
     }
@@ -228,6 +229,8 @@ mod tests {
             sessions: Some("/ws/sessions".into()),
             redact: Vec::new(),
             secrets: Vec::new(),
+            matching: replay_core::MatchConfig::default(),
+            timing: None,
         };
         let p = TestPaths::resolve_with(&d, &Env::default(), Some(&cfg)).unwrap();
         assert_eq!(

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use replay_core::diff::{DiffOptions, SessionDiff};
 use replay_core::session::{self, Session};
-use replay_core::{Bench, RecordOptions, ReplayOptions};
+use replay_core::{Bench, RecordOptions, ReplayOptions, Timing};
 use tracing::Instrument as _;
 
 use super::config::ReplayConfig;
@@ -17,6 +17,7 @@ use super::describe::{chain, plural};
 use super::lock::{ClaimError, claim_cassette, lock_bench};
 use super::mode::{Env, RecordMode, is_ci};
 use super::paths::{TestPaths, relative_to};
+use super::rules::ReplaySettings;
 use crate::registry::{BodyFuture, TestDef};
 
 /// Why a test failed, for a harness that wants to group or colour failures.
@@ -192,24 +193,11 @@ impl RunOptions {
 ///
 /// Never panics on a test failure: a panic of the body is caught and returned as
 /// [`Outcome::Panicked`] so the caller decides how to report it.
+///
+/// A replay under `timing = "virtual"` runs on a runtime whose clock starts paused;
+/// recording never pauses the clock.
 pub fn run_test_with(def: &TestDef, options: &RunOptions) -> Outcome {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            return Outcome::Failed {
-                kind: FailureKind::Setup,
-                message: format!("failed to start the tokio runtime for the test: {e}"),
-            };
-        }
-    };
-    runtime.block_on(run_async(def, options))
-}
-
-/// Runs one test inside a `test` span, with the `REPLAY_LOG` subscriber installed if asked.
-async fn run_async(def: &TestDef, options: &RunOptions) -> Outcome {
+    // `REPLAY_LOG`: the subscriber is installed before anything can fail.
     match super::parse_log_level(options.env.log.as_deref()) {
         Ok(Some(level)) => super::log::install(level),
         Ok(None) => {}
@@ -220,8 +208,33 @@ async fn run_async(def: &TestDef, options: &RunOptions) -> Outcome {
             };
         }
     }
+    let prepared = match prepare(def, options) {
+        Ok(prepared) => prepared,
+        Err(outcome) => return outcome,
+    };
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder.enable_all();
+    if !prepared.records && prepared.settings.timing == Timing::Virtual {
+        builder.start_paused(true);
+    }
+    let runtime = match builder.build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            return Outcome::Failed {
+                kind: FailureKind::Setup,
+                message: format!("failed to start the tokio runtime for the test: {e}"),
+            };
+        }
+    };
+    runtime.block_on(run_async(def, options, prepared))
+}
+
+/// Runs one test inside a `test` span.
+async fn run_async(def: &TestDef, options: &RunOptions, prepared: Prepared) -> Outcome {
     let span = tracing::info_span!("test", name = %def.test_name());
-    let outcome = run_in_span(def, options).instrument(span.clone()).await;
+    let outcome = execute(def, options, prepared)
+        .instrument(span.clone())
+        .await;
     span.in_scope(|| match &outcome {
         Outcome::Replayed { .. } => tracing::info!("replayed"),
         Outcome::Recorded { .. } => tracing::info!("recorded"),
@@ -231,56 +244,100 @@ async fn run_async(def: &TestDef, options: &RunOptions) -> Outcome {
     outcome
 }
 
-async fn run_in_span(def: &TestDef, options: &RunOptions) -> Outcome {
+/// What is decided before the runtime starts.
+struct Prepared {
+    records: bool,
+    /// `REPLAY_REWRITE` with `RECORD=1`: rewrite cassettes that did not change.
+    rewrite: bool,
+    exists: bool,
+    tolerance: f64,
+    paths: TestPaths,
+    config: Option<ReplayConfig>,
+    settings: ReplaySettings,
+}
+
+fn prepare(def: &TestDef, options: &RunOptions) -> Result<Prepared, Outcome> {
     let setup = |message: String| Outcome::Failed {
         kind: FailureKind::Setup,
         message,
     };
-    let mode = match RecordMode::parse(options.env.record.as_deref()) {
-        Ok(mode) => mode,
-        Err(message) => return setup(message),
-    };
-    let tolerance = match options.env.diff_tolerance() {
-        Ok(tolerance) => tolerance,
-        Err(message) => return setup(message),
-    };
-    let paths = match TestPaths::resolve(def, &options.env) {
-        Ok(paths) => paths,
-        Err(message) => return setup(format!("{message}\n  test: {}", location(def))),
-    };
+    let mode = RecordMode::parse(options.env.record.as_deref()).map_err(setup)?;
+    let tolerance = options.env.diff_tolerance().map_err(setup)?;
+    let config = ReplayConfig::find(Path::new(def.manifest_dir))
+        .map_err(|message| setup(format!("{message}\n  test: {}", location(def))))?;
+    let paths = TestPaths::resolve_with(def, &options.env, config.as_ref())
+        .map_err(|message| setup(format!("{message}\n  test: {}", location(def))))?;
+    let settings = ReplaySettings::resolve(&def.rules, config.as_ref(), &options.env)
+        .map_err(|message| setup(format!("{message}\n  test: {}", location(def))))?;
+    let exists = paths.cassette.exists();
+    let records = mode.records(exists);
+    let rewrite = records && options.env.rewrite().map_err(setup)? && mode == RecordMode::All;
+    Ok(Prepared {
+        records,
+        rewrite,
+        exists,
+        tolerance,
+        paths,
+        config,
+        settings,
+    })
+}
+
+async fn execute(def: &TestDef, options: &RunOptions, prepared: Prepared) -> Outcome {
+    let Prepared {
+        records,
+        rewrite,
+        exists,
+        tolerance,
+        paths,
+        config,
+        settings,
+    } = prepared;
     let show = |p: &Path| match &options.display_base {
         Some(base) => relative_to(p, base),
         None => p.to_owned(),
     };
     let cassette = show(&paths.cassette);
-    let exists = paths.cassette.exists();
     tracing::info!(
-        mode = if mode.records(exists) { "record" } else { "replay" },
+        mode = if records { "record" } else { "replay" },
         cassette = %cassette.display(),
+        timing = %settings.timing,
         "start"
     );
 
-    if mode.records(exists) {
-        let rewrite = match options.env.rewrite() {
-            Ok(rewrite) => rewrite && mode == RecordMode::All,
-            Err(message) => return setup(message),
-        };
+    if records {
         let diff_options = DiffOptions {
             tolerance,
             ..DiffOptions::default()
+        };
+        // `.config/replay.toml`'s redaction rules and secrets apply to every instrument.
+        let record_options = match config {
+            Some(config) => RecordOptions::default()
+                .redact(config.redact)
+                .secrets(config.secrets),
+            None => RecordOptions::default(),
         };
         let shown = Shown {
             cassette,
             bench: show(&paths.bench),
         };
-        record(def, &paths, shown, exists, rewrite, &diff_options).await
+        record(
+            def,
+            &paths,
+            shown,
+            exists,
+            rewrite,
+            &diff_options,
+            record_options,
+        )
+        .await
     } else if !exists {
         Outcome::Failed {
             kind: FailureKind::MissingCassette,
             message: missing_message(&cassette, &paths.rerecord, is_ci(options.env.ci.as_deref())),
         }
     } else {
-        replay(def, &paths, cassette).await
+        replay(def, &paths, cassette, settings).await
     }
 }
 
@@ -306,8 +363,18 @@ fn missing_message(cassette: &Path, rerecord: &str, ci: bool) -> String {
     message
 }
 
-async fn replay(def: &TestDef, paths: &TestPaths, cassette: PathBuf) -> Outcome {
-    let options = ReplayOptions::default().rerecord_command(paths.rerecord.clone());
+async fn replay(
+    def: &TestDef,
+    paths: &TestPaths,
+    cassette: PathBuf,
+    settings: ReplaySettings,
+) -> Outcome {
+    let options = ReplayOptions::default()
+        .rerecord_command(paths.rerecord.clone())
+        .rules(settings.test)
+        .default_rules(settings.workspace)
+        .timing(settings.timing)
+        .speed(settings.speed);
     // Read the absolute path; reports name the cassette as people see it.
     let path = paths.cassette.clone();
     let session =
@@ -379,6 +446,7 @@ async fn record(
     existed: bool,
     rewrite: bool,
     diff_options: &DiffOptions,
+    record_options: RecordOptions,
 ) -> Outcome {
     let Shown {
         cassette,
@@ -388,19 +456,6 @@ async fn record(
         format!("the cassette `{}` was left untouched", cassette.display())
     } else {
         format!("no cassette was written to `{}`", cassette.display())
-    };
-    // `.config/replay.toml`'s redaction rules and secrets apply to every instrument.
-    let record_options = match ReplayConfig::find(Path::new(def.manifest_dir)) {
-        Ok(Some(config)) => RecordOptions::default()
-            .redact(config.redact)
-            .secrets(config.secrets),
-        Ok(None) => RecordOptions::default(),
-        Err(message) => {
-            return Outcome::Failed {
-                kind: FailureKind::Setup,
-                message,
-            };
-        }
     };
     let test_name = def.test_name();
     // One recording per cassette: claimed before waiting for the bench, so a second test

@@ -12,6 +12,18 @@ async fn returns_boxed_result(bench: &Bench) -> replay_harness::TestResult {
     Ok(())
 }
 
+#[recorded_test(
+    matching = "scpi",
+    tolerance = 1e-6,
+    keywords = ["CHANnel"],
+    ignore = ["SYST:ERR?", "/^DIAG:/"],
+    repeatable = ["*IDN?"],
+    timing = "virtual"
+)]
+async fn with_matching_and_timing(bench: &Bench) {
+    let _ = bench;
+}
+
 #[derive(Debug)]
 struct MyError;
 
@@ -46,6 +58,7 @@ fn main() {
             "returns_boxed_result",
             "returns_own_error",
             "returns_unit",
+            "with_matching_and_timing",
         ]
     );
     for t in replay_harness::__private::TESTS {
@@ -64,4 +77,16 @@ fn main() {
         .unwrap();
     assert!(ignored.ignored);
     assert_eq!(ignored.ignore_reason, Some("needs the lab"));
+    assert_eq!(ignored.rules, replay_harness::__private::TestRules::NONE);
+    let rules = replay_harness::__private::TESTS
+        .iter()
+        .find(|t| t.name == "with_matching_and_timing")
+        .unwrap()
+        .rules;
+    assert_eq!(rules.matching, Some("scpi"));
+    assert_eq!(rules.tolerance, Some(1e-6));
+    assert_eq!(rules.keywords, ["CHANnel"]);
+    assert_eq!(rules.ignore, ["SYST:ERR?", "/^DIAG:/"]);
+    assert_eq!(rules.repeatable, ["*IDN?"]);
+    assert_eq!(rules.timing, Some("virtual"));
 }
