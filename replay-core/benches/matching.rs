@@ -27,6 +27,9 @@ mod workload;
 
 const INTERACTIONS: usize = 100_000;
 
+/// A benchmark: its name, the calls the test makes, the options it replays with.
+type Case<'a> = (&'static str, &'a [workload::Step], fn() -> ReplayOptions);
+
 async fn replay(session: Session, steps: &[workload::Step], options: ReplayOptions) -> usize {
     let bench = Bench::replay_session("bench.yaml", session, options);
     let instruments: Vec<_> = workload::ALIASES
@@ -70,7 +73,7 @@ fn matching(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));
     group.throughput(criterion::Throughput::Elements(INTERACTIONS as u64));
-    let cases: [(&str, &[workload::Step], fn() -> ReplayOptions); 4] = [
+    let cases: [Case<'_>; 4] = [
         ("exact", &steps, ReplayOptions::default),
         ("scpi/same text", &steps, || {
             ReplayOptions::default().rules(MatchConfig::new().with_rule(Rule::Scpi))
