@@ -3,7 +3,8 @@
 //! a driver refactor (`VOLT 5` → `VOLTage 5.0`) replays under `scpi` and fails under
 //! `exact`; a changed `SYST:ERR?` polling rate replays with an ignore rule (and fails
 //! without); a 2 s settle `sleep` replays in well under a second while the test's own
-//! `tokio::time::Instant` measures at least 2 s.
+//! `tokio::time::Instant` measures at least 2 s; an answer recorded 2 s after the previous
+//! command arrives 2 s later on that clock.
 
 use replay_tests::scratch::ScratchCrate;
 use replay_tests::sim::SimBench;
@@ -11,7 +12,6 @@ use replay_tests::sim::SimBench;
 const LAB: &str = r#"
 use std::time::Duration;
 
-use replay_harness::__private::tokio;
 use replay_harness::{recorded_test, Bench};
 
 /// The driver before (`SCRATCH_OLD` set: recording) and after its refactor.
@@ -82,7 +82,31 @@ async fn settle(bench: &Bench) -> replay_harness::Result<()> {
     );
     Ok(())
 }
+
+/// Sleeps only while recording: in replay, the answer to `MEAS:VOLT?` itself must arrive at
+/// its recorded timestamp, 2 s later on the test's clock.
+#[recorded_test(timing = "virtual")]
+async fn paced(bench: &Bench) -> replay_harness::Result<()> {
+    let start = tokio::time::Instant::now();
+    let psu = bench.instrument("psu")?;
+    psu.write("VOLT 3, (@1)").await?;
+    if std::env::var_os("SCRATCH_OLD").is_some() {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    psu.query("MEAS:VOLT? (@1)").await?;
+    println!("paced: test measured {} ms", start.elapsed().as_millis());
+    Ok(())
+}
 "#;
+
+/// The figure the `paced` test prints (ms measured by the test).
+fn paced_figure(stdout: &str) -> u128 {
+    let line = stdout
+        .lines()
+        .find_map(|l| l.split("paced: test measured ").nth(1))
+        .unwrap_or_else(|| panic!("no paced line in\n{stdout}"));
+    line.trim_end_matches(" ms").trim().parse().unwrap()
+}
 
 /// The two figures the `settle` test prints: (measured by the test, wall).
 fn settle_figures(stdout: &str) -> (u128, u128) {
@@ -101,6 +125,14 @@ fn settle_figures(stdout: &str) -> (u128, u128) {
 #[test]
 fn matching_and_virtual_time_end_to_end() {
     let krate = ScratchCrate::new("lab").unwrap();
+    // The test's own clock: tokio (the version of this workspace's lock file).
+    let manifest = String::from_utf8(krate.read("Cargo.toml").unwrap()).unwrap();
+    let manifest = manifest.replacen(
+        "[dependencies]\n",
+        "[dependencies]\ntokio = { version = \"1\", features = [\"time\"] }\n",
+        1,
+    );
+    krate.write("Cargo.toml", &manifest).unwrap();
     krate.write("tests/lab.rs", LAB).unwrap();
     let sim = SimBench::builder()
         .psu("psu")
@@ -135,7 +167,7 @@ fn matching_and_virtual_time_end_to_end() {
         .run()
         .unwrap();
     assert_eq!(out.status.code(), Some(101), "exact and strict must fail\n{out}");
-    for ok in ["refactor_scpi", "polling_ignored", "settle"] {
+    for ok in ["refactor_scpi", "polling_ignored", "settle", "paced"] {
         assert!(out.stdout.contains(&format!("test {ok} ... ok")), "{ok}\n{out}");
     }
     for failed in ["refactor_exact", "polling_strict"] {
@@ -156,4 +188,9 @@ fn matching_and_virtual_time_end_to_end() {
     let (measured, wall) = settle_figures(&out.stdout);
     assert!(measured >= 2000, "virtual time must reproduce the 2 s gap\n{out}");
     assert!(wall < 1000, "virtual time must not wait: {wall} ms\n{out}");
+    let paced = paced_figure(&out.stdout);
+    assert!(
+        paced >= 2000,
+        "the answer must arrive at its recorded timestamp: {paced} ms\n{out}"
+    );
 }
