@@ -450,7 +450,7 @@ impl ReplayInstrument {
                         }
                         tracing::debug!(
                             decision = "matched",
-                            rule = special.as_str(),
+                            rule = %special.as_str(),
                             position = lane.specials[k].0 + 1,
                             "replayed"
                         );
@@ -459,7 +459,7 @@ impl ReplayInstrument {
                     None if special == Class::Ignored && *kind == InteractionKind::Write => {
                         tracing::debug!(
                             decision = "matched",
-                            rule = special.as_str(),
+                            rule = %special.as_str(),
                             "not recorded, ignored"
                         );
                         Ok(None)

@@ -367,7 +367,7 @@ fn bench_yaml_rules_are_checked() {
 }
 
 /// A supply that settles for 2 s, then a timeout recorded after 1.5 s.
-const TIMED: &str = "psu:\n  log:\n  - type: write\n    command: VOLT 5\n    timestamp: 0.5\n  - type: query\n    command: MEAS:VOLT?\n    response: '+5.0E+00'\n    timestamp: 2.5\n  - type: query\n    command: MEAS:CURR?\n    error: timeout\n    error_message: no answer within 1.5 s\n    timestamp: 3.0\n";
+const TIMED: &str = "psu:\n  log:\n  - type: write\n    command: VOLT 5\n    timestamp: 0.5\n  - type: query\n    command: MEAS:VOLT?\n    response: '+5.0E+00'\n    timestamp: 2.5\n  - type: query\n    command: MEAS:CURR?\n    error: timeout\n    error_message: no answer within 1.5 s\n    timeout_s: 1.5\n    timestamp: 3.0\n";
 
 #[tokio::test(start_paused = true)]
 async fn virtual_time_reproduces_the_recorded_gaps() {

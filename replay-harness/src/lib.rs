@@ -49,8 +49,8 @@ mod runtime;
 // What a test calls, so users add one dev-dependency: the instrument API of `replay-core`.
 pub use replay_core::{
     Address, Bench, BenchConfig, ConnectFn, DEFAULT_TIMEOUT, Error, ExactMatcher, Instrument,
-    InstrumentConfig, Matcher, Mode, RecordOptions, ReplayOptions, Request, Result, Terminators,
-    Transport, diff, report, session, transport,
+    InstrumentConfig, MatchConfig, Matcher, Mode, RecordOptions, ReplayOptions, Request, Result,
+    Rule, ScpiMatcher, Terminators, Timing, Transport, diff, report, session, transport,
 };
 
 /// The attribute that turns an `async fn(&Bench)` into a recorded test.

@@ -15,7 +15,7 @@ use std::time::Duration;
 use replay_harness::{recorded_test, Bench};
 
 /// The driver before (`SCRATCH_OLD` set: recording) and after its refactor.
-async fn set_volts(bench: &Bench) -> replay_harness::Result<()> {
+async fn set_volts(bench: &Bench) -> replay_harness::TestResult {
     let psu = bench.instrument("psu")?;
     if std::env::var_os("SCRATCH_OLD").is_some() {
         psu.write("VOLT 5, (@1)").await?;
@@ -30,17 +30,17 @@ async fn set_volts(bench: &Bench) -> replay_harness::Result<()> {
 }
 
 #[recorded_test(matching = "scpi")]
-async fn refactor_scpi(bench: &Bench) -> replay_harness::Result<()> {
+async fn refactor_scpi(bench: &Bench) -> replay_harness::TestResult {
     set_volts(bench).await
 }
 
 #[recorded_test]
-async fn refactor_exact(bench: &Bench) -> replay_harness::Result<()> {
+async fn refactor_exact(bench: &Bench) -> replay_harness::TestResult {
     set_volts(bench).await
 }
 
 /// Polls `SYST:ERR?` after every `SCRATCH_POLL`-th command.
-async fn poll(bench: &Bench) -> replay_harness::Result<()> {
+async fn poll(bench: &Bench) -> replay_harness::TestResult {
     let psu = bench.instrument("psu")?;
     let every: usize = std::env::var("SCRATCH_POLL").map_or(1, |v| v.parse().unwrap());
     for (i, volts) in [1.0, 2.0, 3.0, 4.0, 5.0, 6.0].iter().enumerate() {
@@ -54,17 +54,17 @@ async fn poll(bench: &Bench) -> replay_harness::Result<()> {
 }
 
 #[recorded_test(matching = "scpi", ignore = ["SYST:ERR?"])]
-async fn polling_ignored(bench: &Bench) -> replay_harness::Result<()> {
+async fn polling_ignored(bench: &Bench) -> replay_harness::TestResult {
     poll(bench).await
 }
 
 #[recorded_test(matching = "scpi")]
-async fn polling_strict(bench: &Bench) -> replay_harness::Result<()> {
+async fn polling_strict(bench: &Bench) -> replay_harness::TestResult {
     poll(bench).await
 }
 
 #[recorded_test(timing = "virtual")]
-async fn settle(bench: &Bench) -> replay_harness::Result<()> {
+async fn settle(bench: &Bench) -> replay_harness::TestResult {
     let wall = std::time::Instant::now();
     let start = tokio::time::Instant::now();
     let psu = bench.instrument("psu")?;
@@ -86,7 +86,7 @@ async fn settle(bench: &Bench) -> replay_harness::Result<()> {
 /// Sleeps only while recording: in replay, the answer to `MEAS:VOLT?` itself must arrive at
 /// its recorded timestamp, 2 s later on the test's clock.
 #[recorded_test(timing = "virtual")]
-async fn paced(bench: &Bench) -> replay_harness::Result<()> {
+async fn paced(bench: &Bench) -> replay_harness::TestResult {
     let start = tokio::time::Instant::now();
     let psu = bench.instrument("psu")?;
     psu.write("VOLT 3, (@1)").await?;
@@ -98,6 +98,20 @@ async fn paced(bench: &Bench) -> replay_harness::Result<()> {
     Ok(())
 }
 "#;
+
+/// The tests libtest lists as failed (after the last `failures:` line), sorted.
+fn failed_tests(stdout: &str) -> Vec<&str> {
+    let Some((_, list)) = stdout.rsplit_once("\nfailures:\n") else {
+        return Vec::new();
+    };
+    let mut names: Vec<&str> = list
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    names.sort_unstable();
+    names
+}
 
 /// The figure the `paced` test prints (ms measured by the test).
 fn paced_figure(stdout: &str) -> u128 {
@@ -151,7 +165,10 @@ fn matching_and_virtual_time_end_to_end() {
         .unwrap();
     assert!(out.status.success(), "recording failed\n{out}");
     let (measured, wall) = settle_figures(&out.stdout);
-    assert!(measured >= 2000 && wall >= 2000, "recording never pauses the clock\n{out}");
+    assert!(
+        measured >= 2000 && wall >= 2000,
+        "recording never pauses the clock\n{out}"
+    );
     let cassette = krate
         .read("sessions/lab/settle.yaml")
         .map(|b| String::from_utf8(b).unwrap())
@@ -164,15 +181,26 @@ fn matching_and_virtual_time_end_to_end() {
         .cargo_test()
         .args(["--test", "lab", "--", "--nocapture", "--test-threads", "1"])
         .env("SCRATCH_POLL", "3")
+        .env("REPLAY_LOG", "debug")
         .run()
         .unwrap();
-    assert_eq!(out.status.code(), Some(101), "exact and strict must fail\n{out}");
-    for ok in ["refactor_scpi", "polling_ignored", "settle", "paced"] {
-        assert!(out.stdout.contains(&format!("test {ok} ... ok")), "{ok}\n{out}");
-    }
-    for failed in ["refactor_exact", "polling_strict"] {
-        assert!(out.stdout.contains(&format!("test {failed} ... FAILED")), "{failed}\n{out}");
-    }
+    assert_eq!(
+        out.status.code(),
+        Some(101),
+        "exact and strict must fail\n{out}"
+    );
+    // `cargo test --quiet`: the names of the failed tests are listed after the last
+    // `failures:`; `refactor_scpi`, `polling_ignored`, `settle` and `paced` passed.
+    assert!(
+        out.stdout
+            .contains("test result: FAILED. 4 passed; 2 failed; 0 ignored"),
+        "{out}"
+    );
+    assert_eq!(
+        failed_tests(&out.stdout),
+        ["polling_strict", "refactor_exact"],
+        "{out}"
+    );
     assert!(
         out.stdout.contains(
             "matching rule `exact`: `VOLTage 5.0, (@1)` vs recorded `VOLT 5, (@1)`: not byte for byte the same"
@@ -185,8 +213,21 @@ fn matching_and_virtual_time_end_to_end() {
         ),
         "{out}"
     );
+    // The exchange log names the rule that matched each exchange, and the one in force
+    // at a deviation.
+    let log = out.all();
+    for needle in [
+        "command=VOLTage 5.0, (@1)}: replayed decision=\"matched\" rule=scpi",
+        "command=SYST:ERR?}: replayed decision=\"matched\" rule=ignored",
+        "command=VOLTage 5.0, (@1)}: deviation decision=\"mismatch\" rule=exact",
+    ] {
+        assert!(log.contains(needle), "no `{needle}` in the log\n{out}");
+    }
     let (measured, wall) = settle_figures(&out.stdout);
-    assert!(measured >= 2000, "virtual time must reproduce the 2 s gap\n{out}");
+    assert!(
+        measured >= 2000,
+        "virtual time must reproduce the 2 s gap\n{out}"
+    );
     assert!(wall < 1000, "virtual time must not wait: {wall} ms\n{out}");
     let paced = paced_figure(&out.stdout);
     assert!(
