@@ -331,36 +331,27 @@ impl BenchConfig {
             }
             let mut redact = wire.redact.clone();
             redact.extend(inst.redact);
-            let matching = if inst.matching.is_none()
-                && inst.tolerance.is_none()
-                && inst.keywords.is_empty()
-                && inst.ignore.is_empty()
-                && inst.repeatable.is_empty()
-            {
-                None
-            } else {
-                let key = match (&inst.matching, &inst.ignore, &inst.repeatable) {
-                    (Some(_), _, _) => "matching:",
-                    (None, i, _) if !i.is_empty() => "ignore:",
-                    (None, _, r) if !r.is_empty() => "repeatable:",
-                    _ => "tolerance:",
-                };
-                match MatchConfig::from_keys(
-                    inst.matching.as_deref(),
-                    inst.tolerance,
-                    inst.keywords,
-                    inst.ignore,
-                    inst.repeatable,
-                ) {
-                    Ok(config) => Some(config),
-                    Err(message) => {
-                        let (line, column) = line_of(key);
-                        return Err(malformed(
-                            line,
-                            column,
-                            format!("the matching rules of `{alias}`: {message}"),
-                        ));
-                    }
+            let key = match (&inst.matching, &inst.ignore, &inst.repeatable) {
+                (Some(_), _, _) => "matching:",
+                (None, i, _) if !i.is_empty() => "ignore:",
+                (None, _, r) if !r.is_empty() => "repeatable:",
+                _ => "tolerance:",
+            };
+            let matching = match MatchConfig::from_keys(
+                inst.matching.as_deref(),
+                inst.tolerance,
+                inst.keywords,
+                inst.ignore,
+                inst.repeatable,
+            ) {
+                Ok(config) => (!config.is_empty()).then_some(config),
+                Err(message) => {
+                    let (line, column) = line_of(key);
+                    return Err(malformed(
+                        line,
+                        column,
+                        format!("the matching rules of `{alias}`: {message}"),
+                    ));
                 }
             };
             instruments.push((

@@ -9,7 +9,8 @@ use replay_core::session::__bench::{fast_read, yaml_serde_read};
 use replay_core::session::read_session;
 use replay_core::transport::BoxFuture;
 use replay_core::{
-    Bench, BenchConfig, Error, MatchConfig, RecordOptions, ReplayOptions, Rule, Timing, Transport,
+    Bench, BenchConfig, Error, Instrument, MatchConfig, RecordOptions, ReplayOptions, Rule, Timing,
+    Transport,
 };
 
 fn cassette(dir: &Path, text: &str) -> PathBuf {
@@ -20,6 +21,15 @@ fn cassette(dir: &Path, text: &str) -> PathBuf {
 
 const REFACTOR: &str = "psu:\n  log:\n  - type: write\n    command: VOLT 5\n    timestamp: 0.1\n  - type: write\n    command: OUTP ON\n    timestamp: 0.2\n  - type: query\n    command: MEAS:VOLT?\n    response: '+4.99E+00'\n    timestamp: 0.3\n";
 
+/// A replay of `path` under `rules`, and its `psu`.
+async fn replay_under(path: &Path, rules: MatchConfig) -> (Bench, Instrument) {
+    let bench = Bench::replay_with(path, ReplayOptions::default().rules(rules))
+        .await
+        .unwrap();
+    let psu = bench.instrument("psu").unwrap();
+    (bench, psu)
+}
+
 fn scpi() -> MatchConfig {
     MatchConfig::new().with_rule(Rule::Scpi)
 }
@@ -28,16 +38,10 @@ fn scpi() -> MatchConfig {
 async fn a_refactored_driver_replays_under_scpi() {
     let dir = tempfile::tempdir().unwrap();
     let path = cassette(dir.path(), REFACTOR);
-    let bench = Bench::replay_with(&path, ReplayOptions::default().rules(scpi()))
-        .await
-        .unwrap();
-    let psu = bench.instrument("psu").unwrap();
+    let (_bench, psu) = replay_under(&path, scpi()).await;
     psu.write("VOLTage 5.0").await.unwrap();
     psu.write(":OUTPut1:STATe 1").await.unwrap_err(); // a different header path
-    let bench = Bench::replay_with(&path, ReplayOptions::default().rules(scpi()))
-        .await
-        .unwrap();
-    let psu = bench.instrument("psu").unwrap();
+    let (bench, psu) = replay_under(&path, scpi()).await;
     psu.write("VOLTage 5.0").await.unwrap();
     psu.write(":outp1 1").await.unwrap();
     assert_eq!(psu.query("measure:voltage?").await.unwrap(), "+4.99E+00");
@@ -65,10 +69,7 @@ async fn exact_names_the_rule_and_the_reason() {
 async fn scpi_says_which_part_differs() {
     let dir = tempfile::tempdir().unwrap();
     let path = cassette(dir.path(), REFACTOR);
-    let bench = Bench::replay_with(&path, ReplayOptions::default().rules(scpi()))
-        .await
-        .unwrap();
-    let psu = bench.instrument("psu").unwrap();
+    let (bench, psu) = replay_under(&path, scpi()).await;
     let text = psu.write("VOLT 5.01").await.unwrap_err().to_string();
     assert!(
         text.contains(
@@ -87,10 +88,7 @@ async fn tolerance_accepts_float_noise_only() {
     let dir = tempfile::tempdir().unwrap();
     let path = cassette(dir.path(), REFACTOR);
     let rules = scpi().with_tolerance(1e-6);
-    let bench = Bench::replay_with(&path, ReplayOptions::default().rules(rules.clone()))
-        .await
-        .unwrap();
-    let psu = bench.instrument("psu").unwrap();
+    let (_bench, psu) = replay_under(&path, rules.clone()).await;
     psu.write("VOLT 5.0000000001").await.unwrap();
     let bench = Bench::replay_with(&path, ReplayOptions::default().rules(rules))
         .await
@@ -123,10 +121,7 @@ fn ignoring() -> MatchConfig {
 async fn ignored_queries_any_number_of_times_answered_from_the_nearest() {
     let dir = tempfile::tempdir().unwrap();
     let path = cassette(dir.path(), POLLED);
-    let bench = Bench::replay_with(&path, ReplayOptions::default().rules(ignoring()))
-        .await
-        .unwrap();
-    let psu = bench.instrument("psu").unwrap();
+    let (bench, psu) = replay_under(&path, ignoring()).await;
     // Polled twice as often, with another spelling, and never after VOLT 3.
     assert_eq!(psu.query("SYST:ERR?").await.unwrap(), "0,\"No error\"");
     psu.write("VOLT 1").await.unwrap();
@@ -150,10 +145,7 @@ async fn an_ignored_write_needs_no_recording_but_a_query_needs_an_answer() {
     let dir = tempfile::tempdir().unwrap();
     let path = cassette(dir.path(), REFACTOR);
     let rules = scpi().with_ignore(["*CLS", "/^SYST:ERR/"]);
-    let bench = Bench::replay_with(&path, ReplayOptions::default().rules(rules))
-        .await
-        .unwrap();
-    let psu = bench.instrument("psu").unwrap();
+    let (_bench, psu) = replay_under(&path, rules).await;
     psu.write("*cls").await.unwrap();
     let text = psu.query("SYST:ERR?").await.unwrap_err().to_string();
     assert!(
@@ -168,10 +160,7 @@ async fn an_ignored_write_needs_no_recording_but_a_query_needs_an_answer() {
 async fn without_the_ignore_rule_a_changed_poll_rate_fails() {
     let dir = tempfile::tempdir().unwrap();
     let path = cassette(dir.path(), POLLED);
-    let bench = Bench::replay_with(&path, ReplayOptions::default().rules(scpi()))
-        .await
-        .unwrap();
-    let psu = bench.instrument("psu").unwrap();
+    let (_bench, psu) = replay_under(&path, scpi()).await;
     psu.write("VOLT 1").await.unwrap();
     psu.write("VOLT 2").await.unwrap_err();
 }
@@ -181,10 +170,7 @@ async fn repeatable_queries_are_answered_as_often_as_asked() {
     let dir = tempfile::tempdir().unwrap();
     let path = cassette(dir.path(), POLLED);
     let rules = ignoring().with_repeatable(["*IDN?"]);
-    let bench = Bench::replay_with(&path, ReplayOptions::default().rules(rules.clone()))
-        .await
-        .unwrap();
-    let psu = bench.instrument("psu").unwrap();
+    let (bench, psu) = replay_under(&path, rules.clone()).await;
     for _ in 0..3 {
         assert_eq!(psu.query("*IDN?").await.unwrap(), "ACME,PSU");
     }
@@ -195,10 +181,7 @@ async fn repeatable_queries_are_answered_as_often_as_asked() {
     bench.finish().await.unwrap();
 
     // Never asked: the recorded `*IDN?` is unused (ignored `SYST:ERR?` never is).
-    let bench = Bench::replay_with(&path, ReplayOptions::default().rules(rules))
-        .await
-        .unwrap();
-    let psu = bench.instrument("psu").unwrap();
+    let (bench, psu) = replay_under(&path, rules).await;
     for v in 1..=3 {
         psu.write(&format!("VOLT {v}")).await.unwrap();
     }
@@ -369,18 +352,24 @@ fn bench_yaml_rules_are_checked() {
 /// A supply that settles for 2 s, then a timeout recorded after 1.5 s.
 const TIMED: &str = "psu:\n  log:\n  - type: write\n    command: VOLT 5\n    timestamp: 0.5\n  - type: query\n    command: MEAS:VOLT?\n    response: '+5.0E+00'\n    timestamp: 2.5\n  - type: query\n    command: MEAS:CURR?\n    error: timeout\n    error_message: no answer within 1.5 s\n    timeout_s: 1.5\n    timestamp: 3.0\n";
 
-#[tokio::test(start_paused = true)]
-async fn virtual_time_reproduces_the_recorded_gaps() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = cassette(dir.path(), TIMED);
+/// [`TIMED`] replayed under virtual time (read beforehand: no I/O on the paused clock).
+fn replay_timed(dir: &Path) -> (Bench, Instrument) {
+    let path = cassette(dir, TIMED);
     let session = read_session(&path).unwrap();
     let bench = Bench::replay_session(
         &path,
         session,
         ReplayOptions::default().timing(Timing::Virtual),
     );
-    let start = tokio::time::Instant::now();
     let psu = bench.instrument("psu").unwrap();
+    (bench, psu)
+}
+
+#[tokio::test(start_paused = true)]
+async fn virtual_time_reproduces_the_recorded_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_bench, psu) = replay_timed(dir.path());
+    let start = tokio::time::Instant::now();
     psu.write("VOLT 5").await.unwrap();
     assert_eq!(start.elapsed(), Duration::from_millis(500));
     tokio::time::sleep(Duration::from_secs(2)).await; // the settle: free
@@ -395,15 +384,8 @@ async fn virtual_time_reproduces_the_recorded_gaps() {
 #[tokio::test(start_paused = true)]
 async fn a_recorded_timeout_arrives_after_its_recorded_wait() {
     let dir = tempfile::tempdir().unwrap();
-    let path = cassette(dir.path(), TIMED);
-    let session = read_session(&path).unwrap();
-    let bench = Bench::replay_session(
-        &path,
-        session,
-        ReplayOptions::default().timing(Timing::Virtual),
-    );
+    let (_bench, psu) = replay_timed(dir.path());
     let start = tokio::time::Instant::now();
-    let psu = bench.instrument("psu").unwrap();
     psu.write("VOLT 5").await.unwrap();
     psu.query("MEAS:VOLT?").await.unwrap();
     let err = psu.query("MEAS:CURR?").await.unwrap_err();

@@ -22,17 +22,7 @@ impl Decimal {
     pub fn parse(text: &str) -> Option<Decimal> {
         let bytes = text.as_bytes();
         let mut i = 0;
-        let negative = match bytes.first() {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
+        let negative = sign(bytes, &mut i);
         let mut int_digits = String::new();
         while let Some(b) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
             int_digits.push(char::from(*b));
@@ -52,17 +42,7 @@ impl Decimal {
         let mut exponent: i64 = 0;
         if matches!(bytes.get(i), Some(b'e' | b'E')) {
             i += 1;
-            let exp_negative = match bytes.get(i) {
-                Some(b'-') => {
-                    i += 1;
-                    true
-                }
-                Some(b'+') => {
-                    i += 1;
-                    false
-                }
-                _ => false,
-            };
+            let exp_negative = sign(bytes, &mut i);
             let start = i;
             while bytes.get(i).is_some_and(u8::is_ascii_digit) {
                 exponent = exponent
@@ -109,6 +89,21 @@ impl Decimal {
     /// Whether the value is exactly zero.
     pub fn is_zero(&self) -> bool {
         self.digits.is_empty()
+    }
+}
+
+/// Reads an optional sign at `bytes[*i]`, stepping over it: whether it is `-`.
+fn sign(bytes: &[u8], i: &mut usize) -> bool {
+    match bytes.get(*i) {
+        Some(b'-') => {
+            *i += 1;
+            true
+        }
+        Some(b'+') => {
+            *i += 1;
+            false
+        }
+        _ => false,
     }
 }
 

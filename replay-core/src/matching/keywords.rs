@@ -46,40 +46,14 @@ pub const STANDARD_ROOTS: &[&str] = &[
     "VXI",
 ];
 
-/// SCPI-99 keywords (long forms, short form in capitals), root subsystems included.
+/// Every standard keyword: the root subsystems, then the others.
+pub fn standard_keywords() -> impl Iterator<Item = &'static str> {
+    STANDARD_ROOTS.iter().chain(STANDARD_KEYWORDS).copied()
+}
+
+/// SCPI-99 keywords besides the [root subsystems](STANDARD_ROOTS) (long forms, short form
+/// in capitals).
 pub const STANDARD_KEYWORDS: &[&str] = &[
-    // Root subsystems.
-    "ABORt",
-    "ARM",
-    "CALCulate",
-    "CALibration",
-    "CONFigure",
-    "CONTrol",
-    "DATA",
-    "DIAGnostic",
-    "DISPlay",
-    "FETCh",
-    "FORMat",
-    "HCOPy",
-    "INITiate",
-    "INPut",
-    "INSTrument",
-    "MEASure",
-    "MEMory",
-    "MMEMory",
-    "OUTPut",
-    "PROGram",
-    "READ",
-    "ROUTe",
-    "SENSe",
-    "SOURce",
-    "STATus",
-    "SYSTem",
-    "TEST",
-    "TRACe",
-    "TRIGger",
-    "UNIT",
-    "VXI",
     // Measurement functions and quantities.
     "VOLTage",
     "CURRent",
@@ -362,7 +336,7 @@ fn add(map: &mut HashMap<String, Option<u32>>, form: String, id: u32) {
 /// The standard keyword table, built once.
 pub fn standard() -> &'static KeywordTable {
     static TABLE: OnceLock<KeywordTable> = OnceLock::new();
-    TABLE.get_or_init(|| KeywordTable::new(STANDARD_KEYWORDS.iter().copied()))
+    TABLE.get_or_init(|| KeywordTable::new(standard_keywords()))
 }
 
 /// The standard parameter mnemonics, built once.

@@ -174,7 +174,7 @@ fn compare_params(r: &Param, a: &Param, tolerance: Option<f64>) -> Option<String
 
 /// The standard keyword table plus `declared` keywords (SCPI notation).
 pub fn table_with(declared: &[String]) -> KeywordTable {
-    let mut table = KeywordTable::new(keywords::STANDARD_KEYWORDS.iter().copied());
+    let mut table = KeywordTable::new(keywords::standard_keywords());
     table.extend(declared.iter().map(String::as_str));
     table
 }

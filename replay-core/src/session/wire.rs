@@ -106,25 +106,15 @@ pub(crate) struct WireEntry {
 pub(crate) fn to_model(wire: Ordered<WireInstrument>) -> Result<Session, (String, usize, String)> {
     let mut instruments = Vec::with_capacity(wire.0.len());
     for (alias, inst) in wire.0 {
-        let matching = if inst.matching.is_none()
-            && inst.tolerance.is_none()
-            && inst.keywords.is_empty()
-            && inst.ignore.is_empty()
-            && inst.repeatable.is_empty()
-        {
-            None
-        } else {
-            Some(
-                MatchConfig::from_keys(
-                    inst.matching.as_deref(),
-                    inst.tolerance,
-                    inst.keywords,
-                    inst.ignore,
-                    inst.repeatable,
-                )
-                .map_err(|e| (alias.clone(), usize::MAX, e))?,
-            )
-        };
+        let matching = MatchConfig::from_keys(
+            inst.matching.as_deref(),
+            inst.tolerance,
+            inst.keywords,
+            inst.ignore,
+            inst.repeatable,
+        )
+        .map_err(|e| (alias.clone(), usize::MAX, e))?;
+        let matching = (!matching.is_empty()).then_some(matching);
         let mut log = Vec::with_capacity(inst.log.len());
         for (index, entry) in inst.log.into_iter().enumerate() {
             let binary = match entry.response_base64 {
