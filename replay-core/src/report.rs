@@ -278,7 +278,7 @@ impl MismatchReport {
         }
     }
 
-        fn fmt_removed(&self, f: &mut fmt::Formatter<'_>, later: usize) -> fmt::Result {
+    fn fmt_removed(&self, f: &mut fmt::Formatter<'_>, later: usize) -> fmt::Result {
         // Recorded position → position in the test: shifted by what was skipped.
         let skipped = later - self.position;
         let mut rows = Vec::new();
@@ -501,6 +501,7 @@ replay mismatch on `psu` at interaction #3 of 5
    5   4 │  write  OUTP OFF
 ─────────┴────────────────────────────────────────────────────────────────────────────
 the test sent `MEAS:VOLT? (@1)`, which the session recorded at #4: was something removed before it?
+matching rule `exact`
 the interaction recorded from #3 on was not made (`-` lines); if it was removed from the test on purpose,
 re-record it on the bench:
     RECORD=1 cargo test --test bench x";
