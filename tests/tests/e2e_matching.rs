@@ -209,7 +209,7 @@ fn matching_and_virtual_time_end_to_end() {
     );
     assert!(
         out.stdout.contains(
-            "the test made a write of `VOLT 2, (@1)` where the session recorded a query of `SYST:ERR?`\nmatching rule `scpi`: a write where the session recorded a query"
+            "the test sent `VOLT 2, (@1)`, which the session recorded at #3: was something removed before it?\nmatching rule `scpi`: a write where the session recorded a query"
         ),
         "{out}"
     );
