@@ -162,6 +162,7 @@ struct WireInstrument {
     redact: Vec<RedactRule>,
     #[serde(default)]
     secrets: Vec<String>,
+    #[serde(default)]
     matching: Option<String>,
     #[serde(default)]
     tolerance: Option<f64>,
