@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::matching::memo::TextMemo;
 use crate::matching::{Class, CompiledRules, MatchConfig, Matcher, Request};
 use crate::outcome::Outcome;
 use crate::report::{DEFAULT_RERECORD, MismatchReport, UnusedInstrument, UnusedReport};
@@ -122,18 +123,24 @@ struct LaneState {
     next: usize,
     /// Per special: whether a request matched it.
     used: Vec<bool>,
+    /// The class of each command text seen so far (each distinct text classified once).
+    classes: TextMemo<Class>,
 }
 
 impl Lane {
     fn new(log: &InstrumentLog, rules: std::result::Result<CompiledRules, String>) -> Lane {
+        let mut classes = TextMemo::default();
         let specials: Vec<(usize, Class)> = match &rules {
             Ok(r) if r.has_patterns() => log
                 .log
                 .iter()
                 .enumerate()
-                .filter_map(|(i, interaction)| match r.classify(&interaction.command) {
-                    Class::Sequenced => None,
-                    class => Some((i, class)),
+                .filter_map(|(i, interaction)| {
+                    let command = &interaction.command;
+                    match classes.get_or_insert_with(command, || r.classify(command)) {
+                        Class::Sequenced => None,
+                        class => Some((i, class)),
+                    }
                 })
                 .collect(),
             _ => Vec::new(),
@@ -142,7 +149,8 @@ impl Lane {
             rules,
             state: Mutex::new(LaneState {
                 next: 0,
-                used: vec![false; specials.len()],
+                used: Vec::new(),
+                classes: TextMemo::default(),
             }),
             specials,
         };
@@ -150,6 +158,7 @@ impl Lane {
         lane.state = Mutex::new(LaneState {
             next: first,
             used: vec![false; lane.specials.len()],
+            classes,
         });
         lane
     }
@@ -412,7 +421,9 @@ impl ReplayInstrument {
         let class = if lane.specials.is_empty() && !rules.has_patterns() {
             Class::Sequenced
         } else {
-            rules.classify(command)
+            state
+                .classes
+                .get_or_insert_with(command, || rules.classify(command))
         };
         match class {
             Class::Sequenced => {

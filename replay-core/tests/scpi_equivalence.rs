@@ -259,3 +259,24 @@ fn the_normaliser_never_panics_and_is_reflexive() {
         }
     }
 }
+
+#[test]
+fn remembered_verdicts_agree_with_the_explanations() {
+    // `matches` remembers what each text parsed to; `explain` parses afresh. They must
+    // agree on every pair, the first time a text is seen and every time after.
+    let scpi = ScpiMatcher::new();
+    for pass in 1..=2 {
+        for (a, b, _, _) in TABLE {
+            for (x, y) in [(a, b), (b, a), (a, a)] {
+                let recorded = Interaction::new(InteractionKind::Write, *x, 0.0);
+                let request = Request::new(&InteractionKind::Write, y);
+                let explanation = scpi.explain(&recorded, &request);
+                assert_eq!(
+                    scpi.matches(&recorded, &request),
+                    explanation.is_none(),
+                    "pass {pass}: `{x}` vs `{y}`: {explanation:?}"
+                );
+            }
+        }
+    }
+}

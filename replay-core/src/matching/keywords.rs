@@ -8,8 +8,10 @@
 //! keywords share (`STAT`: `STATe` and `STATus`; `DEL`: `DELay` and `DELete`) names no
 //! keyword of its own, so it is compared as written.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::OnceLock;
+
+use super::memo::Map;
 
 /// SCPI-99's root subsystems (and the measurement instructions), which may start a header.
 pub const STANDARD_ROOTS: &[&str] = &[
@@ -256,11 +258,11 @@ pub fn validate(keyword: &str) -> Result<(), String> {
 pub struct KeywordTable {
     /// Upper-case long or short form → index of the keyword, `None` when two keywords
     /// share the form.
-    forms: HashMap<String, Option<u32>>,
+    forms: Map<String, Option<u32>>,
     /// Long forms added so far.
     longs: HashSet<String>,
     /// Forms of root subsystems → their index, `None` when two roots share the form.
-    roots: HashMap<String, Option<u32>>,
+    roots: Map<String, Option<u32>>,
     count: u32,
 }
 
@@ -323,7 +325,7 @@ impl KeywordTable {
     }
 }
 
-fn add(map: &mut HashMap<String, Option<u32>>, form: String, id: u32) {
+fn add(map: &mut Map<String, Option<u32>>, form: String, id: u32) {
     map.entry(form)
         .and_modify(|existing| {
             if *existing != Some(id) {

@@ -1,8 +1,12 @@
 //! The [`Matcher`] trait and the two built-in rules, `exact` and `scpi`.
 
 use std::borrow::Cow;
+use std::sync::Mutex;
+
+use replay_support::sync::lock;
 
 use super::keywords::KeywordTable;
+use super::memo::Canonical;
 use super::scpi::{compare, table_with};
 use crate::session::{Interaction, InteractionKind};
 
@@ -88,10 +92,31 @@ impl Matcher for ExactMatcher {
 /// let changed = Request::new(&InteractionKind::Write, "VOLT 5.01");
 /// assert!(!ScpiMatcher::new().matches(&recorded, &changed));
 /// ```
-#[derive(Clone, Debug)]
 pub struct ScpiMatcher {
     table: KeywordTable,
     tolerance: Option<f64>,
+    /// Each distinct command text parsed once (a replay compares the same few hundred
+    /// commands over and over).
+    memo: Mutex<Canonical>,
+}
+
+impl Clone for ScpiMatcher {
+    fn clone(&self) -> Self {
+        ScpiMatcher {
+            table: self.table.clone(),
+            tolerance: self.tolerance,
+            memo: Mutex::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ScpiMatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScpiMatcher")
+            .field("table", &self.table)
+            .field("tolerance", &self.tolerance)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ScpiMatcher {
@@ -106,6 +131,7 @@ impl ScpiMatcher {
         ScpiMatcher {
             table: table_with(&[]),
             tolerance: None,
+            memo: Mutex::default(),
         }
     }
 
@@ -121,6 +147,8 @@ impl ScpiMatcher {
             .map(|k| k.as_ref().to_owned())
             .collect();
         self.table.extend(declared.iter().map(String::as_str));
+        // What the texts parse to depends on the table.
+        self.memo = Mutex::default();
         self
     }
 
@@ -139,14 +167,24 @@ impl ScpiMatcher {
 
 impl Matcher for ScpiMatcher {
     fn matches(&self, recorded: &Interaction, request: &Request<'_>) -> bool {
-        recorded.kind == *request.kind
-            && compare(
+        if recorded.kind != *request.kind {
+            return false;
+        }
+        if recorded.command == request.command {
+            return true;
+        }
+        match self.tolerance {
+            // Without a tolerance, `compare` accepts exactly the texts that parse to equal
+            // messages.
+            None => lock(&self.memo).same(&recorded.command, request.command, &self.table),
+            Some(_) => compare(
                 &recorded.command,
                 request.command,
                 &self.table,
                 self.tolerance,
             )
-            .is_ok()
+            .is_ok(),
+        }
     }
 
     fn name(&self) -> Cow<'_, str> {

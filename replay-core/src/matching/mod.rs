@@ -7,6 +7,7 @@
 pub mod decimal;
 pub mod keywords;
 mod matcher;
+pub(crate) mod memo;
 pub mod parse;
 mod pattern;
 mod rules;

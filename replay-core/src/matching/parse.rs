@@ -7,7 +7,7 @@ use super::decimal::Decimal;
 use super::keywords::{self, KeywordTable};
 
 /// A program message: one or more program message units separated by `;`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Message {
     /// Well-formed units.
     Units(Vec<Unit>),
@@ -16,7 +16,7 @@ pub enum Message {
 }
 
 /// One command or query of a message.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Unit {
     /// The header.
     pub header: Header,
@@ -25,7 +25,7 @@ pub struct Unit {
 }
 
 /// A program header.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Header {
     /// An IEEE 488.2 common command (`*IDN?`): its mnemonic in upper case, without `*`.
     Common {
@@ -47,7 +47,7 @@ pub enum Header {
 }
 
 /// One keyword of a tree header.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Keyword {
     /// A keyword of the table, with its numeric suffix (1 when omitted).
     Known {
@@ -61,7 +61,7 @@ pub enum Keyword {
 }
 
 /// One parameter.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Param {
     /// Decimal numeric data, with an optional suffix unit (upper case: IEEE 488.2 suffixes
     /// are case-insensitive). Booleans of standard keywords become `1` and `0`.
@@ -318,7 +318,16 @@ impl<'a> Parser<'a> {
 
 /// A keyword: a table entry (long or short form, numeric suffix), or the mnemonic itself.
 fn keyword(mnemonic: &str, root: bool, table: &KeywordTable) -> Keyword {
-    let upper = mnemonic.to_ascii_uppercase();
+    // Upper case on the stack: every keyword of every parsed command comes through here.
+    let mut buffer = [0u8; 32];
+    let owned;
+    let upper = match upper_in(&mut buffer, mnemonic) {
+        Some(upper) => upper,
+        None => {
+            owned = mnemonic.to_ascii_uppercase();
+            owned.as_str()
+        }
+    };
     let lookup = |form: &str| {
         if root {
             table.lookup_root(form)
@@ -326,7 +335,7 @@ fn keyword(mnemonic: &str, root: bool, table: &KeywordTable) -> Keyword {
             table.lookup(form)
         }
     };
-    if let Some(id) = lookup(&upper) {
+    if let Some(id) = lookup(upper) {
         // Digits that belong to the keyword (`RS232`) stay part of it.
         return Keyword::Known { id, suffix: 1 };
     }
@@ -338,7 +347,15 @@ fn keyword(mnemonic: &str, root: bool, table: &KeywordTable) -> Keyword {
     {
         return Keyword::Known { id, suffix };
     }
-    Keyword::Other(upper)
+    Keyword::Other(upper.to_owned())
+}
+
+/// `text` in ASCII upper case, written into `buffer`; `None` when it does not fit.
+fn upper_in<'b>(buffer: &'b mut [u8], text: &str) -> Option<&'b str> {
+    let out = buffer.get_mut(..text.len())?;
+    out.copy_from_slice(text.as_bytes());
+    out.make_ascii_uppercase();
+    std::str::from_utf8(out).ok()
 }
 
 /// Removes white space next to an expression's separators: `( @1, 2 )` → `(@1,2)`.
@@ -437,24 +454,30 @@ fn coerce_booleans(header: &Header, params: &mut [Param], table: &KeywordTable) 
         return;
     };
     let standard = keywords::standard();
-    let ids: Option<Vec<u32>> = keywords
-        .iter()
-        .map(|k| match k {
-            Keyword::Known { id, .. } => Some(*id),
-            Keyword::Other(_) => None,
-        })
-        .collect();
-    let Some(ids) = ids else { return };
+    // The ids of the keywords, in order (no boolean when one is not in the table).
+    let mut ids = [0u32; 2];
+    let mut count = 0;
+    for k in keywords {
+        let Keyword::Known { id, .. } = k else { return };
+        if let Some(slot) = ids.get_mut(count) {
+            *slot = *id;
+        }
+        count += 1;
+    }
+    let Some(Keyword::Known { id: last, .. }) = keywords.last() else {
+        return;
+    };
     // Every keyword must be a standard one (same id in the standard table, whose ids come
     // first in any table built from it).
     let is =
         |id: u32, name: &str| standard.lookup(name) == Some(id) && table.lookup(name) == Some(id);
-    let boolean = match ids.as_slice() {
-        [.., last] if is(*last, "STATE") || is(*last, "AUTO") => true,
-        [only] => is(*only, "OUTPUT") || is(*only, "INPUT"),
-        [a, b] => is(*a, "INITIATE") && is(*b, "CONTINUOUS"),
-        _ => false,
-    };
+    let boolean = is(*last, "STATE")
+        || is(*last, "AUTO")
+        || match (count, ids) {
+            (1, [only, _]) => is(only, "OUTPUT") || is(only, "INPUT"),
+            (2, [a, b]) => is(a, "INITIATE") && is(b, "CONTINUOUS"),
+            _ => false,
+        };
     if !boolean {
         return;
     }

@@ -3,7 +3,6 @@
 
 use super::keywords::KeywordTable;
 use super::parse::{Message, Unit, parse};
-use super::scpi::compare_messages;
 
 /// One compiled pattern.
 #[derive(Clone, Debug)]
@@ -63,12 +62,9 @@ impl Pattern {
                     if pattern.params.is_empty() {
                         unit.header == pattern.header
                     } else {
-                        compare_messages(
-                            &Message::Units(vec![pattern.clone()]),
-                            &Message::Units(vec![unit.clone()]),
-                            None,
-                        )
-                        .is_ok()
+                        // Equal units are exactly what `compare_messages` accepts without
+                        // a tolerance.
+                        *unit == *pattern
                     }
                 }
                 _ => false,
