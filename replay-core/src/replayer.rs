@@ -137,6 +137,9 @@ impl Lane {
                 .enumerate()
                 .filter_map(|(i, interaction)| {
                     let command = &interaction.command;
+                    if !r.may_be_special(command) {
+                        return None;
+                    }
                     match classes.get_or_insert_with(command, || r.classify(command)) {
                         Class::Sequenced => None,
                         class => Some((i, class)),
@@ -418,7 +421,7 @@ impl ReplayInstrument {
         let log = &self.log().log;
         let request = Request::new(kind, command);
         let mut state = lock(&lane.state);
-        let class = if lane.specials.is_empty() && !rules.has_patterns() {
+        let class = if !rules.may_be_special(command) {
             Class::Sequenced
         } else {
             state

@@ -2,7 +2,7 @@
 //! or a regular expression between slashes (`/^SYST:ERR/`).
 
 use super::keywords::KeywordTable;
-use super::parse::{Message, Unit, parse};
+use super::parse::{Header, Message, Unit, parse};
 
 /// One compiled pattern.
 #[derive(Clone, Debug)]
@@ -51,6 +51,23 @@ impl Pattern {
         &self.source
     }
 
+    /// Whether `command` can match at all, from its bytes alone (no parsing): a query
+    /// pattern needs a `?` in the command, a common-command pattern a `*`. `false` only
+    /// when [`Pattern::matches`] is `false`.
+    pub fn may_match(&self, command: &str) -> bool {
+        let header = match &self.kind {
+            Kind::Regex(_) => return true,
+            Kind::Scpi(unit) => &unit.header,
+        };
+        // A parsed header is a query only after a `?`, and common only after a `*`; a
+        // match needs the pattern's header.
+        let (query, common) = match header {
+            Header::Common { query, .. } => (*query, true),
+            Header::Tree { query, .. } => (*query, false),
+        };
+        (!query || command.contains('?')) && (!common || command.contains('*'))
+    }
+
     /// Whether `command` matches: the same header (SCPI-aware) and, when the pattern has
     /// parameters, the same parameters; or the regular expression finds a match.
     pub fn matches(&self, command: &str, table: &KeywordTable) -> bool {
@@ -94,6 +111,25 @@ mod tests {
         assert!(m("VOLT", "VOLT 5"));
         assert!(m("VOLT 5", "VOLTage 5.0"));
         assert!(!m("VOLT 5", "VOLT 6"));
+    }
+
+    #[test]
+    fn may_match_never_rules_out_a_match() {
+        let t = keywords::standard();
+        for (pattern, command, may) in [
+            ("SYST:ERR?", "syst:err?", true),
+            ("SYST:ERR?", "SYST:ERR", false),
+            ("SYST:ERR?", "VOLT 5", false),
+            ("*IDN?", "*idn?", true),
+            ("*IDN?", "IDN?", false),
+            ("*RST", "VOLT 5", false),
+            ("VOLT", "VOLT 5", true),
+            ("/^volt/", "VOLT 5", true),
+        ] {
+            let p = Pattern::new(pattern, t).unwrap();
+            assert_eq!(p.may_match(command), may, "{pattern} / {command}");
+            assert!(p.may_match(command) || !p.matches(command, t));
+        }
     }
 
     #[test]

@@ -280,6 +280,16 @@ impl CompiledRules {
         !(self.ignore.is_empty() && self.repeatable.is_empty())
     }
 
+    /// Whether some pattern may match `command`, judged from its bytes without parsing (a
+    /// query pattern needs a `?`, a common-command pattern a `*`): `false` means
+    /// [`CompiledRules::classify`] is [`Class::Sequenced`].
+    pub fn may_be_special(&self, command: &str) -> bool {
+        self.ignore
+            .iter()
+            .chain(&self.repeatable)
+            .any(|p| p.may_match(command))
+    }
+
     /// How `command` is treated (`ignore` wins over `repeatable`).
     pub fn classify(&self, command: &str) -> Class {
         if self.ignore.iter().any(|p| p.matches(command, &self.table)) {
@@ -385,6 +395,8 @@ mod tests {
         assert_eq!(rules.classify("syst:error?"), Class::Ignored);
         assert_eq!(rules.classify("*IDN?"), Class::Repeatable);
         assert_eq!(rules.classify("VOLT 5"), Class::Sequenced);
+        assert!(!rules.may_be_special("VOLT 5"));
+        assert!(rules.may_be_special("syst:error?"));
         assert_eq!(
             rules.describe(),
             "scpi, ignore [SYST:ERR?], repeatable [*IDN?, SYST:ERR?]"
