@@ -121,6 +121,9 @@ struct Lane {
 struct LaneState {
     /// The next sequenced position.
     next: usize,
+    /// The index in `specials` of the first special after `next` (`next` only grows, so
+    /// this only moves forward: no search per request).
+    split: usize,
     /// Per special: whether a request matched it.
     used: Vec<bool>,
     /// The class of each command text seen so far (each distinct text classified once).
@@ -152,33 +155,39 @@ impl Lane {
             rules,
             state: Mutex::new(LaneState {
                 next: 0,
+                split: 0,
                 used: Vec::new(),
                 classes: TextMemo::default(),
             }),
             specials,
         };
-        let first = lane.next_sequenced(0);
+        let (first, split) = lane.next_sequenced(0, 0);
         lane.state = Mutex::new(LaneState {
             next: first,
+            split,
             used: vec![false; lane.specials.len()],
             classes,
         });
         lane
     }
 
-    /// The first sequenced position at or after `from`.
-    fn next_sequenced(&self, mut from: usize) -> usize {
-        let mut k = self.specials.partition_point(|(i, _)| *i < from);
+    /// The first sequenced position at or after `from`, and the index in `specials` of the
+    /// first special after it. The scan starts at index `k`, which must not be past the
+    /// first special at or after `from`.
+    fn next_sequenced(&self, mut from: usize, mut k: usize) -> (usize, usize) {
+        while self.specials.get(k).is_some_and(|(i, _)| *i < from) {
+            k += 1;
+        }
         while self.specials.get(k).is_some_and(|(i, _)| *i == from) {
             from += 1;
             k += 1;
         }
-        from
+        (from, k)
     }
 
-    /// The special nearest to position `at` that `accept`s, earlier first on a tie.
-    fn nearest(&self, at: usize, accept: impl Fn(usize) -> bool) -> Option<usize> {
-        let split = self.specials.partition_point(|(i, _)| *i < at);
+    /// The special nearest to position `at` that `accept`s, earlier first on a tie;
+    /// `split` is the index of the first special at or after `at`.
+    fn nearest(&self, at: usize, split: usize, accept: impl Fn(usize) -> bool) -> Option<usize> {
         let (mut left, mut right) = (split, split);
         loop {
             let l = left.checked_sub(1).map(|k| (k, at - self.specials[k].0));
@@ -433,7 +442,7 @@ impl ReplayInstrument {
                 let position = state.next;
                 match log.get(position) {
                     Some(recorded) if rules.matcher.matches(recorded, &request) => {
-                        state.next = lane.next_sequenced(position + 1);
+                        (state.next, state.split) = lane.next_sequenced(position + 1, state.split);
                         tracing::debug!(
                             decision = "matched",
                             rule = %rules.matcher.name(),
@@ -453,7 +462,8 @@ impl ReplayInstrument {
             }
             special => {
                 let at = state.next;
-                match lane.nearest(at, |i| rules.matcher.matches(&log[i], &request)) {
+                let split = state.split;
+                match lane.nearest(at, split, |i| rules.matcher.matches(&log[i], &request)) {
                     Some(k) => {
                         if special == Class::Repeatable {
                             for (j, (i, _)) in lane.specials.iter().enumerate() {
