@@ -687,3 +687,58 @@ async fn whatif_replay_route_with_and_without_a_handler() {
     let (status, body) = post(&with, "/api/recording/missing.json/replay", "{}").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
+
+/// An embedded dashboard shuts down gracefully while a recording page still holds the live
+/// stream open: the stream ends (the browser sees the end of the response) and `serve`
+/// returns, instead of waiting for the page to close.
+#[tokio::test]
+async fn a_graceful_shutdown_ends_open_live_streams() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let f = fixture();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(Dashboard::new(f.recordings(), f.sessions()).serve(
+        listener,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    let mut page = tokio::net::TcpStream::connect(address).await.unwrap();
+    page.write_all(
+        b"GET /api/replay/stream HTTP/1.1\r\nhost: localhost\r\naccept: text/event-stream\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    // The stream is open: the status event arrives, and the response does not end.
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("event: status") {
+        let n = tokio::time::timeout(Duration::from_secs(10), page.read(&mut buf))
+            .await
+            .expect("the first status event")
+            .unwrap();
+        assert!(n > 0, "the stream ended before shutdown");
+        seen.extend_from_slice(&buf[..n]);
+    }
+
+    stop.send(()).unwrap();
+    let served = tokio::time::timeout(Duration::from_secs(20), server)
+        .await
+        .expect("serve returns although the page still holds the stream open");
+    served.unwrap().unwrap();
+    // The page's response ended: the chunked body's last chunk, then the connection closes.
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), page.read_to_end(&mut rest))
+        .await
+        .expect("the connection closes")
+        .unwrap();
+    seen.extend_from_slice(&rest);
+    assert!(
+        String::from_utf8_lossy(&seen).ends_with("0\r\n\r\n"),
+        "the response did not end cleanly: {:?}",
+        String::from_utf8_lossy(&seen)
+    );
+}

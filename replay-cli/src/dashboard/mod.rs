@@ -125,6 +125,12 @@ impl Dashboard {
 
     /// The router with its state, ready to serve; and the routes it registers.
     pub fn build(self) -> (Router, Vec<RouteEntry>) {
+        let (router, entries, _) = self.assemble();
+        (router, entries)
+    }
+
+    /// The router, its documented routes, and the state its handlers share.
+    fn assemble(self) -> (Router, Vec<RouteEntry>, AppState) {
         let mut spec = openapi::base_spec();
         for extra in &self.extra {
             openapi::add_operation(&mut spec, &extra.method, &extra.path, &extra.operation);
@@ -223,8 +229,8 @@ impl Dashboard {
             .route("/assets/{name}", get(assets::asset))
             .fallback(not_found)
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
-            .with_state(state);
-        (router, entries)
+            .with_state(state.clone());
+        (router, entries, state)
     }
 
     /// The router, ready to serve.
@@ -233,12 +239,19 @@ impl Dashboard {
     }
 
     /// Serves on `listener` until `shutdown` completes, then finishes the requests in flight.
+    /// Open live streams (`GET /api/replay/stream`, which a recording page keeps open) end
+    /// at that moment too, so the server does not wait for browsers to go away.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router())
+        let (router, _, state) = self.assemble();
+        let shutdown = async move {
+            shutdown.await;
+            state.replays().close_streams();
+        };
+        axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await
     }

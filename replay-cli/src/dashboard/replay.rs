@@ -29,6 +29,8 @@ const SPEED_RANGE: std::ops::RangeInclusive<f64> = 0.01..=1000.0;
 pub(crate) struct Replays {
     current: Mutex<Option<Run>>,
     live: broadcast::Sender<Value>,
+    /// `true` once the server shuts down: every live stream ends.
+    closing: watch::Sender<bool>,
 }
 
 #[derive(Debug)]
@@ -58,7 +60,13 @@ impl Replays {
         Replays {
             current: Mutex::new(None),
             live: broadcast::channel(1024).0,
+            closing: watch::channel(false).0,
         }
+    }
+
+    /// Ends every open live stream (the server is shutting down).
+    pub(crate) fn close_streams(&self) {
+        self.closing.send_replace(true);
     }
 
     fn current(&self) -> MutexGuard<'_, Option<Run>> {
@@ -334,9 +342,20 @@ pub(crate) async fn stream(
     first["type"] = json!("status");
     let initial = tokio_stream::once(first);
     let live = BroadcastStream::new(receiver).filter_map(|item| item.ok());
-    let events = initial.chain(live).map(|value| {
-        let kind = value["type"].as_str().unwrap_or("event").to_owned();
-        Ok(Event::default().event(kind).data(value.to_string()))
-    });
+    // A shutdown ends the stream (`None`), so a graceful shutdown does not wait for the
+    // browser to close the page.
+    let closing = tokio_stream::wrappers::WatchStream::new(replays.closing.subscribe())
+        .filter(|closing| *closing)
+        .map(|_| None);
+    let events = initial
+        .chain(live)
+        .map(Some)
+        .merge(closing)
+        .take_while(Option::is_some)
+        .filter_map(|value| value)
+        .map(|value| {
+            let kind = value["type"].as_str().unwrap_or("event").to_owned();
+            Ok(Event::default().event(kind).data(value.to_string()))
+        });
     Sse::new(events).keep_alive(KeepAlive::default())
 }
