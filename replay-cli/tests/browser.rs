@@ -90,6 +90,17 @@ async fn wait_text(client: &Client, css: &str, ok: impl Fn(&str) -> bool) -> Str
     }
 }
 
+/// Clicks the element `css` selects (it must exist).
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no `{css}` to click: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
 async fn count(client: &Client, css: &str) -> usize {
     client.find_all(Locator::Css(css)).await.unwrap().len()
 }
@@ -237,13 +248,7 @@ async fn steps(client: &Client, url: &str, f: &support::Fixture, shots: &Path) {
     let name = client.find(Locator::Css("#new-name")).await.unwrap();
     name.clear().await.unwrap();
     name.send_keys("browser_pick").await.unwrap();
-    client
-        .find(Locator::Css("#save-selection"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "#save-selection").await;
     let saved = client
         .wait()
         .at_most(STEP)
@@ -280,13 +285,7 @@ async fn steps(client: &Client, url: &str, f: &support::Fixture, shots: &Path) {
         .select_by_value("10")
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#replay-start"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "#replay-start").await;
     client
         .wait()
         .at_most(STEP)
@@ -295,13 +294,7 @@ async fn steps(client: &Client, url: &str, f: &support::Fixture, shots: &Path) {
         .expect("replayed events arrive in the page");
     let first = wait_text(client, "#live .live-event:last-child", |t| !t.is_empty()).await;
     assert!(first.starts_with("#0 0 ms MarketDataReceived"), "{first}");
-    client
-        .find(Locator::Css("#replay-pause"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "#replay-pause").await;
     client
         .wait()
         .at_most(STEP)
@@ -321,13 +314,7 @@ async fn steps(client: &Client, url: &str, f: &support::Fixture, shots: &Path) {
     let status = wait_text(client, "#replay-status", |t| t.starts_with("paused")).await;
     assert!(status.ends_with("at 10x"), "{status}");
     shot(client, shots, "04-replay-paused.png").await;
-    client
-        .find(Locator::Css("#replay-stop"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "#replay-stop").await;
 
     // 5. A cassette: errors highlighted, hex, plots; its diff against HEAD.
     client
@@ -345,13 +332,7 @@ async fn steps(client: &Client, url: &str, f: &support::Fixture, shots: &Path) {
         "measured values plotted"
     );
     shot(client, shots, "05-session.png").await;
-    client
-        .find(Locator::Css("#diff"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "#diff").await;
     let diff = wait_text(client, "#diff-text", |t| t.contains("VOLT 3.0")).await;
     assert!(diff.contains("VOLT 5.0, (@1)"), "{diff}");
     assert!(count(client, "#diff-text span.del").await >= 1);
