@@ -108,9 +108,12 @@ pub mod prelude {
 }
 
 /// The `main` of a `harness = false` test target: runs every `#[recorded_test]` of the
-/// target with replay's harness.
+/// target with replay's harness. Needs the `custom-harness` feature:
 ///
 /// ```toml
+/// [dev-dependencies]
+/// replay-harness = { path = "../replay/replay-harness", features = ["custom-harness"] }
+///
 /// [[test]]
 /// name = "lab"
 /// harness = false
@@ -142,6 +145,7 @@ pub mod prelude {
 /// layout; a re-record that changed a cassette prints a diff of the changed responses and
 /// flags numeric drift beyond `REPLAY_DIFF_TOLERANCE` (default `0.001`, 0.1 %). When
 /// `GITHUB_STEP_SUMMARY` is set the summary is also appended there as Markdown.
+#[cfg(feature = "custom-harness")]
 #[macro_export]
 macro_rules! main {
     () => {
@@ -153,6 +157,44 @@ macro_rules! main {
                 file: ::core::file!(),
             })
         }
+    };
+}
+
+/// Without the `custom-harness` feature: a compile error that says how to turn it on.
+#[cfg(not(feature = "custom-harness"))]
+#[macro_export]
+macro_rules! main {
+    () => {
+        ::core::compile_error!(
+            "`replay_harness::main!()` needs replay's custom harness, which is off by default: \
+             add `features = [\"custom-harness\"]` to the `replay-harness` dev-dependency in \
+             Cargo.toml (or drop `harness = false` and `main!()` to run the tests under libtest)"
+        );
+    };
+}
+
+/// Defines a test's [`__private::TestDef`] (what `#[recorded_test]` expands to) and, with
+/// the `custom-harness` feature, registers it for the harness. Not an API.
+#[cfg(feature = "custom-harness")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __recorded_test_def {
+    ($(#[$meta:meta])* static $name:ident: $ty:ty = $def:expr;) => {
+        $(#[$meta])*
+        #[::replay_harness::__private::linkme::distributed_slice(::replay_harness::__private::TESTS)]
+        #[linkme(crate = ::replay_harness::__private::linkme)]
+        static $name: $ty = $def;
+    };
+}
+
+/// Defines a test's [`__private::TestDef`] (what `#[recorded_test]` expands to). Not an API.
+#[cfg(not(feature = "custom-harness"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __recorded_test_def {
+    ($(#[$meta:meta])* static $name:ident: $ty:ty = $def:expr;) => {
+        $(#[$meta])*
+        static $name: $ty = $def;
     };
 }
 
@@ -183,10 +225,15 @@ pub mod __private {
     //! What `#[recorded_test]` expansions and `main!()` name, and nothing else. Not a public
     //! API: it changes without notice.
 
+    #[cfg(feature = "custom-harness")]
     pub use linkme;
 
+    pub use crate::__recorded_test_def as recorded_test_def;
+    #[cfg(feature = "custom-harness")]
     pub use crate::harness::{HarnessTarget, main as harness_main};
-    pub use crate::registry::{BodyFuture, TESTS, TestDef, TestRules};
+    #[cfg(feature = "custom-harness")]
+    pub use crate::registry::TESTS;
+    pub use crate::registry::{BodyFuture, TestDef, TestRules};
     pub use crate::runtime::describe::{
         Describe, DescribeDebug, DescribeDisplay, DescribeDynError, DescribeError, TestReturn,
     };

@@ -1,8 +1,9 @@
 //! The registry of `#[recorded_test]` functions.
 //!
-//! Every `#[recorded_test]` adds one [`TestDef`] to the [`TESTS`] distributed slice (linkme), so
-//! a custom harness in a `harness = false` target (where `#[test]` items are compiled out)
-//! finds every test of the target without the user listing them. Run one with
+//! Every `#[recorded_test]` defines one [`TestDef`], which its `#[test]` wrapper runs. With the
+//! `custom-harness` feature the definition is also added to the `TESTS` distributed slice
+//! (linkme), so the harness of a `harness = false` target (where `#[test]` items are
+//! compiled out) finds every test of the target without the user listing them. Run one with
 //! `runtime::run_test_with`, which returns an
 //! `runtime::Outcome`.
 //!
@@ -119,5 +120,6 @@ impl std::fmt::Debug for TestDef {
 }
 
 /// Every `#[recorded_test]` linked into the current binary, in no particular order.
+#[cfg(feature = "custom-harness")]
 #[linkme::distributed_slice]
 pub static TESTS: [TestDef];

@@ -189,10 +189,9 @@ fn expand(args: &args::Args, mut item_fn: ItemFn) -> TokenStream {
         }
 
         #(#cfg)*
+        #krate::recorded_test_def! {
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
-        #[#krate::linkme::distributed_slice(#krate::TESTS)]
-        #[linkme(crate = #krate::linkme)]
         static #def_ident: #krate::TestDef = #krate::TestDef {
             name: #name_str,
             module_path: ::core::module_path!(),
@@ -225,6 +224,7 @@ fn expand(args: &args::Args, mut item_fn: ItemFn) -> TokenStream {
                 run
             },
         };
+        }
     }
 }
 
@@ -263,7 +263,7 @@ mod tests {
         );
         assert!(out.contains("static __RECORDED_TEST_PSU_RAMP"), "{out}");
         assert!(
-            out.contains("distributed_slice (:: replay_harness :: __private :: TESTS)"),
+            out.contains(":: replay_harness :: __private :: recorded_test_def ! {"),
             "{out}"
         );
         assert!(
@@ -403,11 +403,11 @@ mod tests {
     /// The fields of the registered `TestRules`, each printed as tokens.
     fn registered_rules(args: &str) -> Vec<(String, String)> {
         let file: syn::File = syn::parse_str(&expand_str(args, GOOD)).unwrap();
-        let def = file
+        let def: syn::ItemStatic = file
             .items
             .iter()
             .find_map(|item| match item {
-                syn::Item::Static(s) => Some(s),
+                syn::Item::Macro(m) => Some(m.mac.parse_body().expect("a static item")),
                 _ => None,
             })
             .expect("the registration");

@@ -109,7 +109,7 @@ fn user_crate(name: &str) -> ScratchCrate {
             "Cargo.toml",
             &format!(
                 "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-                 [dev-dependencies]\nreplay-harness = {{ path = {harness:?} }}\n\
+                 [dev-dependencies]\nreplay-harness = {{ path = {harness:?}, features = [\"custom-harness\"] }}\n\
                  tokio = {{ version = \"1\", features = [\"macros\", \"time\"] }}\n\n\
                  [[test]]\nname = \"custom\"\nharness = false\n\n[workspace]\n"
             ),
@@ -461,6 +461,31 @@ fn readme_walkthrough_works_end_to_end() {
     assert!(
         out.stderr.contains(rerecorded.trim_end()),
         "{rerecorded}\n{out}"
+    );
+
+    // The custom harness is opt-in: `main!()` without the feature says how to turn it on.
+    let manifest = std::fs::read_to_string(krate.path().join("Cargo.toml")).unwrap();
+    krate
+        .write(
+            "Cargo.toml",
+            &format!("{manifest}\n[[test]]\nname = \"lab\"\nharness = false\n"),
+        )
+        .unwrap();
+    krate
+        .write(
+            "tests/lab.rs",
+            &format!("{fixed}\nreplay_harness::main!();\n"),
+        )
+        .unwrap();
+    let out = krate.cargo_test().args(["--test", "lab"]).run().unwrap();
+    failed(&out);
+    assert!(
+        out.stderr
+            .contains("`replay_harness::main!()` needs replay's custom harness")
+            && out.stderr.contains(
+                r#"add `features = ["custom-harness"]` to the `replay-harness` dev-dependency"#
+            ),
+        "{out}"
     );
 }
 

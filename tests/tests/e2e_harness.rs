@@ -74,7 +74,7 @@ fn scratch(name: &str) -> ScratchCrate {
             "Cargo.toml",
             &format!(
                 "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-                 [dev-dependencies]\nreplay-harness = {{ path = {harness:?} }}\n\n\
+                 [dev-dependencies]\nreplay-harness = {{ path = {harness:?}, features = [\"custom-harness\"] }}\n\n\
                  [[test]]\nname = \"lab\"\nharness = false\n\n[workspace]\n"
             ),
         )

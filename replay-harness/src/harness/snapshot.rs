@@ -61,6 +61,7 @@ pub(crate) fn write_recorded() -> Result<(), String> {
 }
 
 /// The pending snapshots the test that just ran on this thread left behind.
+#[cfg(feature = "custom-harness")]
 pub(crate) fn take_pending() -> Vec<PathBuf> {
     PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()))
 }

@@ -1,5 +1,6 @@
 //! What the tests of a run report back for the end-of-run summary.
 
+#[cfg(feature = "custom-harness")]
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,7 @@ pub(crate) struct Tally {
 
 impl Tally {
     /// Whether there is anything to tell beyond "all passed".
+    #[cfg(feature = "custom-harness")]
     pub(crate) fn is_quiet(&self) -> bool {
         self.recorded == 0
             && self.rerecorded.is_empty()
@@ -161,9 +163,11 @@ impl Tally {
 }
 
 /// The tally shared by the trial threads.
+#[cfg(feature = "custom-harness")]
 #[derive(Debug, Default)]
 pub(crate) struct Collector(Mutex<Tally>);
 
+#[cfg(feature = "custom-harness")]
 impl Collector {
     pub(crate) fn update(&self, f: impl FnOnce(&mut Tally)) {
         let mut tally = self.0.lock().unwrap_or_else(|poison| poison.into_inner());

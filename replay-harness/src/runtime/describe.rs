@@ -123,6 +123,7 @@ pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// A ratio as a percentage without trailing zeros: `0.001` → `0.1%`.
+#[cfg(feature = "custom-harness")]
 pub(crate) fn percent(ratio: f64) -> String {
     let text = format!("{:.3}", ratio * 100.0);
     format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))

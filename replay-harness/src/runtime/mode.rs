@@ -47,6 +47,7 @@ pub fn is_ci(value: Option<&str>) -> bool {
 pub const TOLERANCE_VAR: &str = "REPLAY_DIFF_TOLERANCE";
 
 pub use replay_core::diff::parse_tolerance;
+#[cfg(feature = "custom-harness")]
 pub use replay_support::term::color_enabled;
 
 /// The environment a test run reads, captured once so it can be tested.
@@ -61,6 +62,7 @@ pub struct Env {
     /// `REPLAY_DIFF_TOLERANCE`, if set; see [`Env::diff_tolerance`].
     pub tolerance: Option<String>,
     /// `REPLAY_ORPHANS`, if set; see [`Env::orphan_policy`].
+    #[cfg(feature = "custom-harness")]
     pub orphans: Option<String>,
     /// `REPLAY_LOG`, if set; see [`parse_log_level`](super::parse_log_level).
     pub log: Option<String>,
@@ -74,9 +76,11 @@ pub struct Env {
 pub const REWRITE_VAR: &str = "REPLAY_REWRITE";
 
 /// The variable that says what an orphaned cassette does to a harness run.
+#[cfg(feature = "custom-harness")]
 pub const ORPHANS_VAR: &str = "REPLAY_ORPHANS";
 
 /// What an orphaned cassette (one no test of the target records) does to a harness run.
+#[cfg(feature = "custom-harness")]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum OrphanPolicy {
     /// `REPLAY_ORPHANS=fail` (the default): each orphan is a failing trial.
@@ -97,6 +101,7 @@ impl Env {
             ci: var("CI"),
             bench: var("REPLAY_BENCH").filter(|v| !v.is_empty()),
             tolerance: var(TOLERANCE_VAR),
+            #[cfg(feature = "custom-harness")]
             orphans: var(ORPHANS_VAR),
             log: var(super::LOG_VAR),
             rewrite: var(REWRITE_VAR),
@@ -106,6 +111,7 @@ impl Env {
 
     /// What orphaned cassettes do: `REPLAY_ORPHANS` (`fail`, the default, or `warn`). The
     /// error says which values are valid.
+    #[cfg(feature = "custom-harness")]
     pub fn orphan_policy(&self) -> Result<OrphanPolicy, String> {
         match self.orphans.as_deref() {
             None | Some("" | "fail") => Ok(OrphanPolicy::Fail),
