@@ -16,37 +16,28 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// `Display` is a complete message that ends with what to do next; `Debug` prints the same
 /// message followed by the `caused by:` chain, so a test that unwraps or returns the error
 /// reads as well as one that prints it.
-#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A session or bench file could not be read, written or created.
-    #[error("failed to {action} `{path}`")]
     File {
         /// What we were doing (`read session`, `write session`, `read bench config`).
         action: &'static str,
         /// The file.
         path: PathBuf,
         /// The I/O failure.
-        #[source]
         source: io::Error,
     },
 
     /// A session file does not exist.
-    #[error(
-        "session `{path}` does not exist\n\
-         record it on the bench first (with `Bench::record`, or `RECORD=1 cargo test` for a `#[recorded_test]`)"
-    )]
     SessionNotFound {
         /// The missing file.
         path: PathBuf,
     },
 
     /// A session, bench config or recording is malformed.
-    #[error("{0}")]
     Malformed(Box<Malformed>),
 
     /// An instrument alias that the bench config or the session does not know.
-    #[error("unknown instrument `{alias}`: {where_} {}\n{hint}", known_list(.known))]
     UnknownInstrument {
         /// The alias the test asked for.
         alias: String,
@@ -59,7 +50,6 @@ pub enum Error {
     },
 
     /// An instrument address that cannot be used.
-    #[error("invalid address `{address}` for instrument `{alias}`: {reason}")]
     Address {
         /// The instrument alias.
         alias: String,
@@ -70,23 +60,16 @@ pub enum Error {
     },
 
     /// Connecting to an instrument failed.
-    #[error(
-        "failed to connect to instrument `{alias}` at `{address}`\n\
-         check that it is powered, reachable from this machine and not held by another program, \
-         or fix its `address` in the bench config"
-    )]
     Connect {
         /// The instrument alias.
         alias: String,
         /// Its address.
         address: String,
         /// The failure.
-        #[source]
         source: io::Error,
     },
 
     /// The connection to an instrument failed during an exchange (live, or as recorded).
-    #[error("i/o error talking to instrument `{alias}` during `{command}`{}", recorded_suffix(*.recorded))]
     Io {
         /// The instrument alias.
         alias: String,
@@ -95,17 +78,10 @@ pub enum Error {
         /// Whether this error is being replayed from the session.
         recorded: bool,
         /// The failure.
-        #[source]
         source: io::Error,
     },
 
     /// An instrument did not answer within its timeout (live, or as recorded).
-    #[error(
-        "instrument `{alias}` did not answer `{command}`{}{}\n\
-         an instrument never answers a command it does not know or that is not a query; \
-         check the command, or raise `timeout` for `{alias}` in the bench config if it is slow",
-        within(*.after), recorded_suffix(*.recorded)
-    )]
     Timeout {
         /// The instrument alias.
         alias: String,
@@ -119,9 +95,6 @@ pub enum Error {
     },
 
     /// A binary response was not a valid IEEE 488.2 block.
-    #[error(
-        "instrument `{alias}` answered `{command}` with an invalid binary block: {reason}\ncheck that the command returns a definite-length block (`#<n><len><bytes>`)"
-    )]
     BinaryBlock {
         /// The instrument alias.
         alias: String,
@@ -133,12 +106,6 @@ pub enum Error {
 
     /// A command refused by a safety limit (`limits:`) before it reached the instrument
     /// (recording) or the replayer (replay, with the limits stored in the cassette).
-    #[error(
-        "refused `{command}` for instrument `{alias}`: {refusal}\n\
-         nothing was sent to the instrument; fix the value in the test, or if the circuit allows it \
-         change the limit under `limits:` of `{alias}` in the bench config and re-record \
-         (replay enforces the limits stored in the cassette)"
-    )]
     LimitExceeded {
         /// The instrument alias.
         alias: String,
@@ -149,12 +116,6 @@ pub enum Error {
     },
 
     /// A response exceeded the instrument's maximum response size (live, or as recorded).
-    #[error(
-        "instrument `{alias}` answered `{command}` with a response that is too large: {detail}{}\n\
-         the connection was dropped so that nothing stale is read next; if such a response is expected, \
-         raise `max_response` (bytes) for `{alias}` in the bench config",
-        recorded_suffix(*.recorded)
-    )]
     ResponseTooLarge {
         /// The instrument alias.
         alias: String,
@@ -169,10 +130,6 @@ pub enum Error {
     },
 
     /// A command uses the placeholder of a declared secret whose variable is not set.
-    #[error(
-        "`{command}` for instrument `{alias}` uses the secret `${{{name}}}`, but the environment variable `{name}` is not set\n\
-         set it before recording (`{name}=… RECORD=1 cargo test …`); replay needs no value"
-    )]
     SecretUnset {
         /// The instrument alias.
         alias: String,
@@ -184,19 +141,12 @@ pub enum Error {
 
     /// A secret given to [`RecordOptions::secrets`](crate::RecordOptions::secrets) is not
     /// an environment variable name.
-    #[error("{message}")]
     InvalidSecretName {
         /// What is wrong and what to write instead.
         message: String,
     },
 
     /// Persisting refused: the value of a declared secret would have been written.
-    #[error(
-        "refusing to write session `{}`: the value of the secret `{name}` would be written ({location})\n\
-         the previous file was left untouched; add a `redact` rule or keep the value out of the bench config, \
-         so that only `${{{name}}}` is recorded",
-        path.display()
-    )]
     SecretLeak {
         /// The session file.
         path: PathBuf,
@@ -207,22 +157,13 @@ pub enum Error {
     },
 
     /// The test deviated from the recorded interactions (or ran past their end).
-    #[error("{0}")]
     Mismatch(Box<crate::report::MismatchReport>),
 
     /// Recorded interactions were never replayed.
-    #[error("{0}")]
     Unused(Box<crate::report::UnusedReport>),
 
     /// A transport given in [`RecordOptions::transport`](crate::RecordOptions::transport)
     /// was given up after an exchange left it out of step, and cannot be reopened.
-    #[error(
-        "instrument `{alias}` cannot be used any more in this recording: {reason}, and its \
-         transport, given in `RecordOptions::transport`, cannot be reopened or cleared\n\
-         a late answer must never be recorded as the next command's response: implement \
-         `Transport::clear` for it, or register a `RecordOptions::connector` so the recorder \
-         can reconnect"
-    )]
     Unusable {
         /// The instrument alias.
         alias: String,
@@ -232,7 +173,6 @@ pub enum Error {
 
     /// The matching rules of an instrument are invalid (set for the test, the instrument,
     /// the workspace, or stored in the cassette).
-    #[error("invalid matching rules for instrument `{alias}`: {message}")]
     MatchingRules {
         /// The instrument.
         alias: String,
@@ -241,7 +181,6 @@ pub enum Error {
     },
 
     /// An environment variable has a value we do not accept.
-    #[error("invalid value `{value}` for `{name}`: expected one of {expected}")]
     Env {
         /// The variable.
         name: String,
@@ -252,11 +191,165 @@ pub enum Error {
     },
 
     /// The bench was used after [`Bench::finish`](crate::Bench::finish).
-    #[error("the bench for session `{}` is already finished; create a new `Bench` to talk to instruments again", path.display())]
     Finished {
         /// The session file.
         path: PathBuf,
     },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::File { action, path, .. } => {
+                write!(f, "failed to {action} `{}`", path.display())
+            }
+            Error::SessionNotFound { path } => write!(
+                f,
+                "session `{}` does not exist\n\
+         record it on the bench first (with `Bench::record`, or `RECORD=1 cargo test` for a `#[recorded_test]`)",
+                path.display()
+            ),
+            Error::Malformed(inner) => write!(f, "{inner}"),
+            Error::UnknownInstrument {
+                alias,
+                where_,
+                known,
+                hint,
+            } => write!(
+                f,
+                "unknown instrument `{alias}`: {where_} {}\n{hint}",
+                known_list(known)
+            ),
+            Error::Address {
+                alias,
+                address,
+                reason,
+            } => write!(
+                f,
+                "invalid address `{address}` for instrument `{alias}`: {reason}"
+            ),
+            Error::Connect { alias, address, .. } => write!(
+                f,
+                "failed to connect to instrument `{alias}` at `{address}`\n\
+         check that it is powered, reachable from this machine and not held by another program, \
+         or fix its `address` in the bench config"
+            ),
+            Error::Io {
+                alias,
+                command,
+                recorded,
+                ..
+            } => write!(
+                f,
+                "i/o error talking to instrument `{alias}` during `{command}`{}",
+                recorded_suffix(*recorded)
+            ),
+            Error::Timeout {
+                alias,
+                command,
+                after,
+                recorded,
+            } => write!(
+                f,
+                "instrument `{alias}` did not answer `{command}`{}{}\n\
+         an instrument never answers a command it does not know or that is not a query; \
+         check the command, or raise `timeout` for `{alias}` in the bench config if it is slow",
+                within(*after),
+                recorded_suffix(*recorded)
+            ),
+            Error::BinaryBlock {
+                alias,
+                command,
+                reason,
+            } => write!(
+                f,
+                "instrument `{alias}` answered `{command}` with an invalid binary block: {reason}\ncheck that the command returns a definite-length block (`#<n><len><bytes>`)"
+            ),
+            Error::LimitExceeded {
+                alias,
+                command,
+                refusal,
+            } => write!(
+                f,
+                "refused `{command}` for instrument `{alias}`: {refusal}\n\
+         nothing was sent to the instrument; fix the value in the test, or if the circuit allows it \
+         change the limit under `limits:` of `{alias}` in the bench config and re-record \
+         (replay enforces the limits stored in the cassette)"
+            ),
+            Error::ResponseTooLarge {
+                alias,
+                command,
+                detail,
+                recorded,
+                ..
+            } => write!(
+                f,
+                "instrument `{alias}` answered `{command}` with a response that is too large: {detail}{}\n\
+         the connection was dropped so that nothing stale is read next; if such a response is expected, \
+         raise `max_response` (bytes) for `{alias}` in the bench config",
+                recorded_suffix(*recorded)
+            ),
+            Error::SecretUnset {
+                alias,
+                command,
+                name,
+            } => write!(
+                f,
+                "`{command}` for instrument `{alias}` uses the secret `${{{name}}}`, but the environment variable `{name}` is not set\n\
+         set it before recording (`{name}=… RECORD=1 cargo test …`); replay needs no value"
+            ),
+            Error::InvalidSecretName { message } => write!(f, "{message}"),
+            Error::SecretLeak {
+                path,
+                name,
+                location,
+            } => write!(
+                f,
+                "refusing to write session `{}`: the value of the secret `{name}` would be written ({location})\n\
+         the previous file was left untouched; add a `redact` rule or keep the value out of the bench config, \
+         so that only `${{{name}}}` is recorded",
+                path.display()
+            ),
+            Error::Mismatch(inner) => write!(f, "{inner}"),
+            Error::Unused(inner) => write!(f, "{inner}"),
+            Error::Unusable { alias, reason } => write!(
+                f,
+                "instrument `{alias}` cannot be used any more in this recording: {reason}, and its \
+         transport, given in `RecordOptions::transport`, cannot be reopened or cleared\n\
+         a late answer must never be recorded as the next command's response: implement \
+         `Transport::clear` for it, or register a `RecordOptions::connector` so the recorder \
+         can reconnect"
+            ),
+            Error::MatchingRules { alias, message } => write!(
+                f,
+                "invalid matching rules for instrument `{alias}`: {message}"
+            ),
+            Error::Env {
+                name,
+                value,
+                expected,
+            } => write!(
+                f,
+                "invalid value `{value}` for `{name}`: expected one of {expected}"
+            ),
+            Error::Finished { path } => write!(
+                f,
+                "the bench for session `{}` is already finished; create a new `Bench` to talk to instruments again",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::File { source, .. }
+            | Error::Connect { source, .. }
+            | Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 fn known_list(known: &[String]) -> String {
@@ -350,6 +443,68 @@ mod tests {
             debug.contains("caused by:\n  - permission denied"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn paths_print_as_paths_and_sources_chain() {
+        use std::error::Error as _;
+        let cases = [
+            (
+                Error::File {
+                    action: "write session",
+                    path: "sessions/a b.yaml".into(),
+                    source: io::Error::other("disk full"),
+                },
+                "failed to write session `sessions/a b.yaml`",
+                true,
+            ),
+            (
+                Error::SessionNotFound {
+                    path: "s/x.yaml".into(),
+                },
+                "session `s/x.yaml` does not exist\nrecord it on the bench first (with `Bench::record`, or `RECORD=1 cargo test` for a `#[recorded_test]`)",
+                false,
+            ),
+            (
+                Error::Finished {
+                    path: "s/x.yaml".into(),
+                },
+                "the bench for session `s/x.yaml` is already finished; create a new `Bench` to talk to instruments again",
+                false,
+            ),
+            (
+                Error::Connect {
+                    alias: "psu".into(),
+                    address: "TCPIP0::h::5025::SOCKET".into(),
+                    source: io::Error::other("refused"),
+                },
+                "failed to connect to instrument `psu` at `TCPIP0::h::5025::SOCKET`\ncheck that it is powered, reachable from this machine and not held by another program, or fix its `address` in the bench config",
+                true,
+            ),
+            (
+                Error::SecretUnset {
+                    alias: "psu".into(),
+                    command: "PASS ${PIN}".into(),
+                    name: "PIN".into(),
+                },
+                "`PASS ${PIN}` for instrument `psu` uses the secret `${PIN}`, but the environment variable `PIN` is not set\nset it before recording (`PIN=… RECORD=1 cargo test …`); replay needs no value",
+                false,
+            ),
+            (
+                Error::UnknownInstrument {
+                    alias: "dmm".into(),
+                    where_: "bench config `bench.yaml`".into(),
+                    known: vec!["psu".into()],
+                    hint: "add it".into(),
+                },
+                "unknown instrument `dmm`: bench config `bench.yaml` has `psu`\nadd it",
+                false,
+            ),
+        ];
+        for (error, message, has_source) in cases {
+            assert_eq!(error.to_string(), message);
+            assert_eq!(error.source().is_some(), has_source, "{message}");
+        }
     }
 
     #[test]

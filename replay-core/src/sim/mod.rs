@@ -33,11 +33,18 @@ pub use transport::SimTransport;
 
 /// A command the simulated device cannot process where pyvisa-sim raises an exception
 /// (a getter template that does not fit the value, a malformed `RANDOM(…)`, …).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SimError {
     message: String,
 }
+
+impl std::fmt::Display for SimError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SimError {}
 
 impl SimError {
     pub(crate) fn new(message: impl Into<String>) -> SimError {

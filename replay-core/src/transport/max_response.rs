@@ -12,14 +12,21 @@ use std::io;
 /// A response exceeded the maximum response size. Transports return it inside an
 /// [`io::Error`] ([`ResponseTooLarge::into_io`]) so the recorder can name the instrument,
 /// the command and the limit.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{}", self.describe())]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResponseTooLarge {
     /// The limit in bytes.
     pub limit: usize,
     /// The length a block header claimed, when that is how it was found out.
     pub claimed: Option<u64>,
 }
+
+impl std::fmt::Display for ResponseTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl std::error::Error for ResponseTooLarge {}
 
 impl ResponseTooLarge {
     /// A text response that passed `limit` bytes without a terminator.
