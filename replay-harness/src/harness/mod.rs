@@ -4,6 +4,7 @@
 
 #[cfg(feature = "custom-harness")]
 mod plan;
+mod redact;
 #[cfg(feature = "custom-harness")]
 mod run;
 pub(crate) mod snapshot;

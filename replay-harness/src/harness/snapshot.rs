@@ -19,11 +19,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use insta::_macro_support::{
-    Redaction, Selector, SerializationFormat, Workspace, assert_snapshot, get_cargo_workspace,
-    serialize_value,
+    SerializationFormat, Workspace, assert_snapshot, get_cargo_workspace, serialize_value,
 };
 use replay_core::{Bench, Mode};
 use serde::Serialize;
+
+use super::redact::{Selector, sort_maps, to_content};
 
 /// Field names whose values are timestamps, redacted as `[timestamp]`.
 const TIMESTAMP_FIELDS: &[&str] = &["timestamp", "time", "date", "started_at", "finished_at"];
@@ -100,8 +101,15 @@ pub trait BenchExt {
         self.snapshot_redacted(name, value, &[]);
     }
 
-    /// [`BenchExt::snapshot`] with extra insta redactions: `(selector, replacement)` pairs
-    /// such as `(".serial", "[serial]")`, applied after the built-in ones.
+    /// [`BenchExt::snapshot`] with extra redactions: `(selector, replacement)` pairs such as
+    /// `(".serial", "[serial]")`, applied after the built-in ones.
+    ///
+    /// Selectors are insta's: `.field`, `["key"]`, `[index]` (a sequence element or a map's
+    /// number key), `[]` (every element), `[start:end]`, `[start:]`, `[:end]` (negative
+    /// bounds count from the end), `.*` (any one field, key or element), `.**` (any depth,
+    /// once per selector), `.$key` (a map's keys), `.` (the whole value), and alternatives
+    /// separated by `,`. Each selected value becomes the replacement string. An invalid
+    /// selector panics with a message naming it and what is wrong.
     #[track_caller]
     fn snapshot_redacted<T: Serialize + ?Sized>(
         &self,
@@ -154,8 +162,9 @@ fn take_snapshot<T: Serialize + ?Sized>(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let snapshot_name = format!("{stem}@{name}");
-    let settings = settings(&dir, extra)?;
-    let contents = settings.bind(|| serialize(value))?;
+    let redactions = redactions(extra)?;
+    let settings = settings(&dir);
+    let contents = settings.bind(|| serialize(value, &redactions))?;
     match bench.mode() {
         Mode::Record => {
             let path = dir.join(format!("{snapshot_name}.snap"));
@@ -205,42 +214,87 @@ fn take_snapshot<T: Serialize + ?Sized>(
 }
 
 /// insta's settings for a test's snapshots: stored in the cassette's folder under their own
-/// name, dynamic values redacted (built-in fields, then `extra`), on top of whatever
-/// settings the test itself bound.
-fn settings(dir: &Path, extra: &[(&str, &str)]) -> Result<insta::Settings, String> {
+/// name, on top of whatever settings the test itself bound.
+fn settings(dir: &Path) -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(dir);
     settings.set_prepend_module_to_snapshot(false);
-    for field in TIMESTAMP_FIELDS {
-        settings.add_redaction(&format!(".**.{field}"), "[timestamp]");
-    }
-    for field in DURATION_FIELDS {
-        settings.add_redaction(&format!(".**.{field}"), "[duration]");
+    settings
+}
+
+/// The redactions of a snapshot, in the order they apply: the built-in fields, then `extra`.
+fn redactions<'a>(extra: &[(&str, &'a str)]) -> Result<Vec<(Selector, &'a str)>, String> {
+    let builtin = |fields: &[&str], replacement: &'static str| {
+        fields
+            .iter()
+            .map(move |field| (format!(".**.{field}"), replacement))
+            .collect::<Vec<_>>()
+    };
+    let mut redactions = Vec::new();
+    for (selector, replacement) in builtin(TIMESTAMP_FIELDS, "[timestamp]")
+        .into_iter()
+        .chain(builtin(DURATION_FIELDS, "[duration]"))
+    {
+        let selector = Selector::parse(&selector)
+            .map_err(|e| format!("invalid built-in redaction selector `{selector}`: {e}"))?;
+        redactions.push((selector, replacement));
     }
     for (selector, replacement) in extra {
-        Selector::parse(selector)
-            .map_err(|e| format!("invalid redaction selector `{selector}`: {e:?}"))?;
-        settings.add_redaction(selector, Redaction::from((*replacement).to_owned()));
+        let parsed = Selector::parse(selector).map_err(|e| {
+            format!(
+                "invalid redaction selector `{selector}`: {e}; see `BenchExt::snapshot_redacted` for the syntax"
+            )
+        })?;
+        redactions.push((parsed, *replacement));
     }
-    Ok(settings)
+    Ok(redactions)
 }
 
-/// The value as YAML, exactly as insta serializes it (with the bound settings' redactions).
-fn serialize<T: Serialize + ?Sized>(value: &T) -> Result<String, String> {
+/// The value as YAML, exactly as insta serializes it: maps sorted if the bound settings ask
+/// (before redacting, as insta does), then `redactions` in order.
+fn serialize<T: Serialize + ?Sized>(
+    value: &T,
+    redactions: &[(Selector, &str)],
+) -> Result<String, String> {
+    let failed = |reason: &dyn std::fmt::Display| {
+        format!("the snapshot value cannot be serialized: {reason}")
+    };
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        serialize_value(&value, SerializationFormat::Yaml)
+        let mut content = to_content(value).map_err(|e| failed(&e))?;
+        if insta::Settings::clone_current().sort_maps() {
+            sort_maps(&mut content);
+        }
+        for (selector, replacement) in redactions {
+            selector.redact(&mut content, replacement);
+        }
+        Ok(serialize_value(&content, SerializationFormat::Yaml))
     }))
-    .map_err(|payload| {
-        format!(
-            "the snapshot value cannot be serialized: {}",
-            crate::runtime::panic_message(&*payload)
-        )
-    })
+    .unwrap_or_else(|payload| Err(failed(&crate::runtime::panic_message(&*payload))))
 }
 
-/// A YAML double-quoted string.
+/// `text` as a YAML double-quoted scalar: `"` and `\` escaped, and every character YAML
+/// does not allow as it is (control characters, DEL, C1 controls, line and paragraph
+/// separators, byte-order mark) written as an escape sequence.
 fn yaml_string(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"))
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The workspace root insta reports paths against: found once per process from the
@@ -292,8 +346,10 @@ mod tests {
             serial: "CN61130056",
         };
         let dir = tempfile::tempdir().unwrap();
-        let settings = settings(dir.path(), &[(".serial", "[serial]")]).unwrap();
-        let yaml = settings.bind(|| serialize(&run)).unwrap();
+        let redactions = redactions(&[(".serial", "[serial]")]).unwrap();
+        let yaml = settings(dir.path())
+            .bind(|| serialize(&run, &redactions))
+            .unwrap();
         assert_eq!(
             yaml,
             "readings:\n  - 4.99918\nduration_ms: \"[duration]\"\nsteps:\n  - volts: 5\n    timestamp: \"[timestamp]\"\nserial: \"[serial]\"\n"
@@ -302,12 +358,83 @@ mod tests {
 
     #[test]
     fn bad_selectors_and_names_are_errors() {
-        let Err(err) = settings(Path::new("."), &[("no dot", "x")]) else {
+        let Err(err) = redactions(&[(".ok", "x"), ("no dot", "x")]) else {
             panic!("a selector without a leading dot must be rejected");
         };
         assert!(
-            err.starts_with("invalid redaction selector `no dot`"),
+            err.starts_with("invalid redaction selector `no dot`: expected a segment"),
             "{err}"
         );
+        assert!(err.contains("(column 1)"), "{err}");
+        let Err(err) = redactions(&[("[-1]", "x")]) else {
+            panic!("a negative index must be rejected (insta panics on it)");
+        };
+        assert!(
+            err.starts_with("invalid redaction selector `[-1]`: negative index `[-1]`; to select from the end use a range: `[-1:]`"),
+            "{err}"
+        );
+    }
+
+    #[derive(Serialize)]
+    struct Sensors(std::collections::BTreeMap<&'static str, u8>);
+
+    #[test]
+    fn bound_settings_sort_maps_before_redacting_as_insta_does() {
+        let sensors = Sensors([("b", 2), ("a", 1)].into_iter().collect());
+        // A `Vec` of pairs keeps its order; serialized as a map, unsorted.
+        struct Unsorted(Vec<(&'static str, u8)>);
+        impl Serialize for Unsorted {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+            }
+        }
+        let unsorted = Unsorted(vec![("b", 2), ("a", 1)]);
+        let keys = redactions(&[(".$key", "[k]")]).unwrap();
+        let mut sorted = insta::Settings::clone_current();
+        sorted.set_sort_maps(true);
+        assert_eq!(
+            sorted.bind(|| serialize(&unsorted, &keys)).unwrap(),
+            "\"[k]\": 1\n\"[k]\": 2\n"
+        );
+        assert_eq!(
+            serialize(&unsorted, &keys).unwrap(),
+            "\"[k]\": 2\n\"[k]\": 1\n"
+        );
+        assert_eq!(serialize(&sensors, &[]).unwrap(), "a: 1\nb: 2\n");
+    }
+
+    struct Uncalibrated;
+
+    impl Serialize for Uncalibrated {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("probe `P1` is not calibrated"))
+        }
+    }
+
+    #[test]
+    fn a_value_that_fails_to_serialize_is_an_error() {
+        assert_eq!(
+            serialize(&[Uncalibrated], &[]).unwrap_err(),
+            "the snapshot value cannot be serialized: probe `P1` is not calibrated"
+        );
+    }
+
+    #[test]
+    fn yaml_string_escapes_what_yaml_needs() {
+        assert_eq!(
+            yaml_string("bench.snapshot(\"idn\")"),
+            r#""bench.snapshot(\"idn\")""#
+        );
+        assert_eq!(yaml_string(r"C:\dir"), r#""C:\\dir""#);
+        assert_eq!(yaml_string("a\nb\r\tc"), r#""a\nb\r\tc""#);
+        assert_eq!(
+            yaml_string("\u{0}\u{8}\u{c}\u{1b}\u{7f}\u{85}\u{2028}"),
+            r#""\u0000\b\f\u001b\u007f\u0085\u2028""#
+        );
+        assert_eq!(yaml_string("Ω µA 5 °C"), "\"Ω µA 5 °C\"");
+        // What the escapes mean is what a YAML reader reads back.
+        let text = "q\"b\\n\n\u{1}\u{7f}\u{85}é\u{2029}";
+        let back: String = yaml_serde::from_str(&yaml_string(text)).unwrap();
+        assert_eq!(back, text);
     }
 }
