@@ -16,7 +16,8 @@
 //! ```
 //!
 //! - [`table`]: insta-style report bodies (a gutter of old/new numbers, `-`/`+` lines).
-//! - [`text`]: the one way commands, responses and event data are made printable.
+//! - [`text`]: the one way commands, responses and event data are made printable, and
+//!   strings are quoted for YAML.
 //! - [`fs`]: atomic writes (temp file in the same directory, fsync, rename).
 //! - [`Malformed`]: where and how a file is malformed, with a rustc-style snippet.
 //! - [`causes`]: the `caused by:` chain that every error's `Debug` prints.

@@ -31,6 +31,32 @@ pub fn shorten(text: &str, max: usize) -> String {
     cut
 }
 
+/// `text` as a YAML double-quoted scalar: `"` and `\` escaped, and every character YAML
+/// does not allow as it is (control characters, DEL, C1 controls, line and paragraph
+/// separators, byte-order mark) written as an escape sequence. Non-ASCII text stays as it
+/// is. The escapes used are also JSON's, so the result is a JSON string literal too.
+pub fn yaml_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +74,20 @@ mod tests {
         assert_eq!(shorten("ééééé", 3), "éé…");
         assert_eq!(shorten("abc", 3), "abc");
         assert_eq!(shorten("abc", 0), "");
+    }
+
+    #[test]
+    fn yaml_quoted_escapes_quotes_backslashes_and_controls() {
+        assert_eq!(
+            yaml_quoted("bench.snapshot(\"idn\")"),
+            r#""bench.snapshot(\"idn\")""#
+        );
+        assert_eq!(yaml_quoted(r"C:\dir"), r#""C:\\dir""#);
+        assert_eq!(yaml_quoted("a\nb\r\tc"), r#""a\nb\r\tc""#);
+        assert_eq!(
+            yaml_quoted("\u{0}\u{8}\u{c}\u{1b}\u{7f}\u{85}\u{2028}\u{feff}"),
+            r#""\u0000\b\f\u001b\u007f\u0085\u2028\ufeff""#
+        );
+        assert_eq!(yaml_quoted("Ω µA 5 °C"), "\"Ω µA 5 °C\"");
     }
 }

@@ -171,7 +171,7 @@ fn take_snapshot<T: Serialize + ?Sized>(
             let file = format!(
                 "---\nsource: {}\nexpression: {}\n---\n{}\n",
                 caller.file().replace('\\', "/"),
-                yaml_string(&format!("bench.snapshot(\"{name}\")")),
+                replay_support::text::yaml_quoted(&format!("bench.snapshot(\"{name}\")")),
                 contents.trim_end()
             );
             // Written by the runtime once the test passed (`write_recorded`); a later
@@ -270,31 +270,6 @@ fn serialize<T: Serialize + ?Sized>(
         Ok(serialize_value(&content, SerializationFormat::Yaml))
     }))
     .unwrap_or_else(|payload| Err(failed(&crate::runtime::panic_message(&*payload))))
-}
-
-/// `text` as a YAML double-quoted scalar: `"` and `\` escaped, and every character YAML
-/// does not allow as it is (control characters, DEL, C1 controls, line and paragraph
-/// separators, byte-order mark) written as an escape sequence.
-fn yaml_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
-                out.push_str(&format!("\\u{:04x}", u32::from(c)));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// The workspace root insta reports paths against: found once per process from the
@@ -420,21 +395,11 @@ mod tests {
     }
 
     #[test]
-    fn yaml_string_escapes_what_yaml_needs() {
-        assert_eq!(
-            yaml_string("bench.snapshot(\"idn\")"),
-            r#""bench.snapshot(\"idn\")""#
-        );
-        assert_eq!(yaml_string(r"C:\dir"), r#""C:\\dir""#);
-        assert_eq!(yaml_string("a\nb\r\tc"), r#""a\nb\r\tc""#);
-        assert_eq!(
-            yaml_string("\u{0}\u{8}\u{c}\u{1b}\u{7f}\u{85}\u{2028}"),
-            r#""\u0000\b\f\u001b\u007f\u0085\u2028""#
-        );
-        assert_eq!(yaml_string("Ω µA 5 °C"), "\"Ω µA 5 °C\"");
-        // What the escapes mean is what a YAML reader reads back.
+    fn the_expression_header_reads_back_as_written() {
+        // `yaml_quoted` (tested in replay-support) writes what a YAML reader reads back.
         let text = "q\"b\\n\n\u{1}\u{7f}\u{85}é\u{2029}";
-        let back: String = yaml_serde::from_str(&yaml_string(text)).unwrap();
+        let quoted = replay_support::text::yaml_quoted(text);
+        let back: String = yaml_serde::from_str(&quoted).unwrap();
         assert_eq!(back, text);
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use replay_harness::{BenchConfig, DEFAULT_TIMEOUT, InstrumentConfig, Terminators};
+use replay_support::text::yaml_quoted;
 
 /// One instrument entry of the config.
 pub(crate) struct Entry<'a> {
@@ -22,10 +23,10 @@ pub(crate) fn render(entries: &[Entry<'_>]) -> String {
         "# Simulated bench (replay-tests `SimBench`); valid while it runs.\ninstruments:\n",
     );
     for entry in entries {
-        let _ = writeln!(out, "  {}:", quote(entry.alias));
-        let _ = writeln!(out, "    address: {}", quote(&entry.address));
+        let _ = writeln!(out, "  {}:", yaml_quoted(entry.alias));
+        let _ = writeln!(out, "    address: {}", yaml_quoted(&entry.address));
         if let Some(profile) = entry.profile {
-            let _ = writeln!(out, "    profile: {}", quote(profile));
+            let _ = writeln!(out, "    profile: {}", yaml_quoted(profile));
         }
         if let Some(timeout) = entry.timeout {
             let _ = writeln!(out, "    timeout: {}", seconds(timeout));
@@ -34,8 +35,8 @@ pub(crate) fn render(entries: &[Entry<'_>]) -> String {
             let _ = writeln!(
                 out,
                 "    terminators: {{read: {}, write: {}}}",
-                quote(&t.read),
-                quote(&t.write)
+                yaml_quoted(&t.read),
+                yaml_quoted(&t.write)
             );
         }
     }
@@ -69,27 +70,6 @@ fn seconds(d: Duration) -> String {
     } else {
         text.to_owned()
     }
-}
-
-/// A YAML double-quoted scalar.
-fn quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]

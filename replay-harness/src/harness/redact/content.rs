@@ -300,49 +300,28 @@ impl Elements {
     }
 }
 
-impl ser::SerializeSeq for Elements {
-    type Ok = Content;
-    type Error = SerializeError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Content> {
-        Ok(self.finish())
-    }
+/// The serde traits whose calls all push one element (`$method`) onto [`Elements`].
+macro_rules! impl_elements {
+    ($($trait:ident::$method:ident),*) => {$(
+        impl ser::$trait for Elements {
+            type Ok = Content;
+            type Error = SerializeError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+                self.push(value)
+            }
+            fn end(self) -> Result<Content> {
+                Ok(self.finish())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Elements {
-    type Ok = Content;
-    type Error = SerializeError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Content> {
-        Ok(self.finish())
-    }
-}
-
-impl ser::SerializeTupleStruct for Elements {
-    type Ok = Content;
-    type Error = SerializeError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Content> {
-        Ok(self.finish())
-    }
-}
-
-impl ser::SerializeTupleVariant for Elements {
-    type Ok = Content;
-    type Error = SerializeError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Content> {
-        Ok(self.finish())
-    }
-}
+impl_elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// The entries of a map, keys in the order they were serialized.
 struct Entries {
@@ -408,35 +387,27 @@ impl Fields {
     }
 }
 
-impl ser::SerializeStruct for Fields {
-    type Ok = Content;
-    type Error = SerializeError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.push(key, value)
-    }
-    fn end(self) -> Result<Content> {
-        Ok(self.finish())
-    }
+/// The serde traits whose calls all push one named field onto [`Fields`].
+macro_rules! impl_fields {
+    ($($trait:ident),*) => {$(
+        impl ser::$trait for Fields {
+            type Ok = Content;
+            type Error = SerializeError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<()> {
+                self.push(key, value)
+            }
+            fn end(self) -> Result<Content> {
+                Ok(self.finish())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Fields {
-    type Ok = Content;
-    type Error = SerializeError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.push(key, value)
-    }
-    fn end(self) -> Result<Content> {
-        Ok(self.finish())
-    }
-}
+impl_fields!(SerializeStruct, SerializeStructVariant);
 
 #[cfg(test)]
 mod tests {
