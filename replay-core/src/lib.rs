@@ -64,6 +64,8 @@ mod recorder;
 mod replayer;
 pub mod report;
 mod safety;
+#[doc(hidden)]
+pub use safety::__bench as __redact;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod session;
