@@ -61,6 +61,7 @@ mod instrument;
 mod matching;
 mod outcome;
 mod recorder;
+mod regex_error;
 mod replayer;
 pub mod report;
 mod safety;

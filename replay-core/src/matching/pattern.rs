@@ -16,7 +16,7 @@ enum Kind {
     /// A header, with parameters only if the pattern gives them.
     Scpi(Unit),
     /// Matched against the whole command (`is_match`: anchor it with `^…$` to match all of it).
-    Regex(regex::Regex),
+    Regex(regex_lite::Regex),
 }
 
 impl Pattern {
@@ -27,8 +27,11 @@ impl Pattern {
             .strip_prefix('/')
             .and_then(|rest| rest.strip_suffix('/'))
         {
-            Kind::Regex(regex::Regex::new(re).map_err(|e| {
-                format!("pattern `{source}` is not a valid regular expression: {e}")
+            Kind::Regex(regex_lite::Regex::new(re).map_err(|e| {
+                format!(
+                    "pattern `{source}` is not a valid regular expression: {}",
+                    crate::regex_error::describe(&e)
+                )
             })?)
         } else {
             match parse(trimmed, table) {
@@ -143,7 +146,12 @@ mod tests {
     fn bad_patterns() {
         let t = keywords::standard();
         let e = Pattern::new("/(/", t).unwrap_err();
-        assert!(e.contains("not a valid regular expression"), "{e}");
+        assert_eq!(
+            e,
+            "pattern `/(/` is not a valid regular expression: found open group without closing ')'"
+        );
+        let e = Pattern::new(r"/^\p{Lu}/", t).unwrap_err();
+        assert!(e.contains("list the characters"), "{e}");
         let e = Pattern::new("SYST:ERR?;*OPC?", t).unwrap_err();
         assert!(e.contains("not one SCPI command"), "{e}");
         assert!(Pattern::new("", t).is_err());

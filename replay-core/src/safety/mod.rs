@@ -4,6 +4,7 @@
 mod guard;
 mod limits;
 mod redact;
+mod redact_bytes;
 mod scpi;
 
 pub(crate) use guard::{Guard, check_no_secret};

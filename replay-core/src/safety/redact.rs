@@ -4,10 +4,15 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-/// One `redact:` rule: every match of `pattern` (a [`regex`] pattern) in a command or a
+use super::redact_bytes::{self, Template};
+
+/// One `redact:` rule: every match of `pattern` (a [`regex_lite`] pattern: the `regex`
+/// crate's syntax with ASCII-only `\d`, `\w`, `\s`, `\b` and `(?i)`) in a command or a
 /// response, binary responses included, is replaced by `replace` before anything is written.
 ///
 /// `replace` may refer to capture groups (`$1`, `${name}`); write `$$` for a literal `$`.
+/// A binary payload is searched byte by byte: `.` is one byte and `\xHH` the byte `HH`
+/// (see `docs/bench-safety.md`).
 ///
 /// ```
 /// let rule = replay_core::RedactRule::new(r"CN\d{8}", "<serial>").unwrap();
@@ -17,9 +22,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(try_from = "WireRule", into = "WireRule")]
 pub struct RedactRule {
-    text: regex::Regex,
-    bytes: regex::bytes::Regex,
+    regex: regex_lite::Regex,
     replace: String,
+    /// `replace` parsed for binary payloads.
+    template: Template,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -60,26 +66,27 @@ impl RedactRule {
                     .to_owned(),
             );
         }
-        let invalid = |e: regex::Error| {
-            format!("`redact` pattern `{pattern}` is not a valid regular expression: {e}")
-        };
-        let text = regex::Regex::new(pattern).map_err(invalid)?;
-        let bytes = regex::bytes::Regex::new(pattern).map_err(invalid)?;
-        if text.is_match("") {
+        let regex = regex_lite::Regex::new(pattern).map_err(|e| {
+            format!(
+                "`redact` pattern `{pattern}` is not a valid regular expression: {}",
+                crate::regex_error::describe(&e)
+            )
+        })?;
+        if regex.is_match("") {
             return Err(format!(
                 "`redact` pattern `{pattern}` matches the empty string, so it would insert `{replace}` everywhere; make it match at least one character"
             ));
         }
         Ok(RedactRule {
-            text,
-            bytes,
+            template: Template::new(replace, &regex),
+            regex,
             replace: replace.to_owned(),
         })
     }
 
     /// The regular expression.
     pub fn pattern(&self) -> &str {
-        self.text.as_str()
+        self.regex.as_str()
     }
 
     /// What a match is replaced with.
@@ -168,7 +175,7 @@ impl Redactor {
             }
         }
         for rule in &self.rules {
-            if let Cow::Owned(replaced) = rule.text.replace_all(&out, rule.replace.as_str()) {
+            if let Cow::Owned(replaced) = rule.regex.replace_all(&out, rule.replace.as_str()) {
                 out = Cow::Owned(replaced);
             }
         }
@@ -194,7 +201,9 @@ impl Redactor {
             }
         }
         for rule in &self.rules {
-            if let Cow::Owned(replaced) = rule.bytes.replace_all(&out, rule.replace.as_bytes()) {
+            if let Cow::Owned(replaced) =
+                redact_bytes::replace_all(&rule.regex, &rule.template, &out)
+            {
                 out = Cow::Owned(replaced);
             }
         }

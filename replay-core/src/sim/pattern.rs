@@ -8,7 +8,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 
 use super::pyformat::parse_template;
 use super::value::{Value, ValueError, parse_py_float, parse_py_int, py_repr};
@@ -173,7 +173,7 @@ impl Pattern {
         let mut fields = Vec::new();
         let mut number = 0;
         for piece in parse_template(format)? {
-            regex.push_str(&regex::escape(&piece.literal));
+            regex.push_str(&regex_lite::escape(&piece.literal));
             let Some(field) = piece.field else { continue };
             let (group, convert) = if field.spec.is_empty() {
                 (".*?".to_owned(), Convert::Str)
