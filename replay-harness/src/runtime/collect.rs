@@ -3,17 +3,15 @@
 #[cfg(feature = "custom-harness")]
 use std::sync::Mutex;
 
-use serde::{Deserialize, Serialize};
-
 /// A test whose replay deviated from its cassette.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Regression {
     pub(crate) test: String,
     pub(crate) rerecord: String,
 }
 
 /// A test without a cassette.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Missing {
     pub(crate) test: String,
     pub(crate) cassette: String,
@@ -21,14 +19,14 @@ pub(crate) struct Missing {
 }
 
 /// A snapshot that no longer matches (pending `.snap.new`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PendingSnapshot {
     pub(crate) test: String,
     pub(crate) snapshot: String,
 }
 
 /// A re-recorded cassette that changed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Rerecorded {
     pub(crate) cassette: String,
     pub(crate) summary: String,
@@ -36,15 +34,13 @@ pub(crate) struct Rerecorded {
 }
 
 /// Everything the summary reports.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Tally {
     pub(crate) replayed: usize,
     pub(crate) recorded: usize,
     /// Re-recorded without any change: the committed file was kept.
-    #[serde(default)]
     pub(crate) unchanged: usize,
     /// Recordings that waited for another one to release the bench.
-    #[serde(default)]
     pub(crate) waited: usize,
     pub(crate) rerecorded: Vec<Rerecorded>,
     pub(crate) regressions: Vec<Regression>,
@@ -66,6 +62,120 @@ impl Tally {
             && self.orphans.is_empty()
             && self.snapshots.is_empty()
             && self.failures.is_empty()
+    }
+
+    /// The tally as one ledger entry (see `summary`): a `tally 1` line, then one record per
+    /// line, fields separated by tabs, with `\\`, tab, newline and carriage return escaped.
+    pub(crate) fn to_ledger(&self) -> String {
+        let mut out = format!(
+            "{LEDGER_HEADER}\ncounts\t{}\t{}\t{}\t{}\n",
+            self.replayed, self.recorded, self.unchanged, self.waited
+        );
+        let mut record = |kind: &str, fields: &[&str]| {
+            out.push_str(kind);
+            for field in fields {
+                out.push('\t');
+                escape_field(field, &mut out);
+            }
+            out.push('\n');
+        };
+        for r in &self.rerecorded {
+            let drifted = if r.drifted { "1" } else { "0" };
+            record("rerecorded", &[&r.cassette, &r.summary, drifted]);
+        }
+        for r in &self.regressions {
+            record("regression", &[&r.test, &r.rerecord]);
+        }
+        for m in &self.missing {
+            record("missing", &[&m.test, &m.cassette, &m.record]);
+        }
+        for o in &self.orphans {
+            record("orphan", &[o]);
+        }
+        for s in &self.snapshots {
+            record("snapshot", &[&s.test, &s.snapshot]);
+        }
+        for (test, message) in &self.failures {
+            record("failure", &[test, message]);
+        }
+        out
+    }
+
+    /// The tallies of a ledger. An entry this version cannot read (another version of
+    /// replay in the same run, a write cut short) is skipped whole.
+    pub(crate) fn from_ledger(text: &str) -> Vec<Tally> {
+        let mut tallies = Vec::new();
+        let mut current: Option<Option<Tally>> = None;
+        for line in text.lines() {
+            if line.starts_with("tally ") {
+                if let Some(Some(done)) = current.take() {
+                    tallies.push(done);
+                }
+                current = Some((line == LEDGER_HEADER).then(Tally::default));
+                continue;
+            }
+            if let Some(entry) = current.as_mut()
+                && let Some(tally) = entry
+                && tally.read_record(line).is_none()
+            {
+                *entry = None;
+            }
+        }
+        if let Some(Some(done)) = current {
+            tallies.push(done);
+        }
+        tallies
+    }
+
+    /// Adds one ledger record; `None` when it is not one this version writes.
+    fn read_record(&mut self, line: &str) -> Option<()> {
+        let mut parts = line.split('\t');
+        let kind = parts.next()?;
+        let fields: Vec<String> = parts.map(unescape_field).collect::<Option<_>>()?;
+        let count = |i: usize| fields[i].parse::<usize>().ok();
+        match (kind, fields.len()) {
+            ("counts", 4) => {
+                self.replayed += count(0)?;
+                self.recorded += count(1)?;
+                self.unchanged += count(2)?;
+                self.waited += count(3)?;
+            }
+            ("rerecorded", 3) => {
+                let [cassette, summary, drifted] = <[String; 3]>::try_from(fields).ok()?;
+                self.rerecorded.push(Rerecorded {
+                    cassette,
+                    summary,
+                    drifted: match drifted.as_str() {
+                        "1" => true,
+                        "0" => false,
+                        _ => return None,
+                    },
+                });
+            }
+            ("regression", 2) => {
+                let [test, rerecord] = <[String; 2]>::try_from(fields).ok()?;
+                self.regressions.push(Regression { test, rerecord });
+            }
+            ("missing", 3) => {
+                let [test, cassette, record] = <[String; 3]>::try_from(fields).ok()?;
+                self.missing.push(Missing {
+                    test,
+                    cassette,
+                    record,
+                });
+            }
+            ("orphan", 1) => self.orphans.extend(fields),
+            ("snapshot", 2) => {
+                let [test, snapshot] = <[String; 2]>::try_from(fields).ok()?;
+                self.snapshots.push(PendingSnapshot { test, snapshot });
+            }
+            ("failure", 2) => {
+                let [test, message] = <[String; 2]>::try_from(fields).ok()?;
+                self.failures.push((test, message));
+            }
+            _ => return None,
+        }
+        Some(())
     }
 
     /// Adds what another process (or test) of the same run reported.
@@ -160,6 +270,42 @@ impl Tally {
         self.snapshots.sort_by(|a, b| a.test.cmp(&b.test));
         self.failures.sort();
     }
+}
+
+/// The first line of a ledger entry written by this version.
+const LEDGER_HEADER: &str = "tally 1";
+
+/// Appends `field` with `\\`, tab, newline and carriage return escaped.
+fn escape_field(field: &str, out: &mut String) {
+    for c in field.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// The field [`escape_field`] wrote; `None` for an escape it never writes.
+fn unescape_field(field: &str) -> Option<String> {
+    let mut out = String::with_capacity(field.len());
+    let mut chars = field.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        out.push(match chars.next()? {
+            '\\' => '\\',
+            't' => '\t',
+            'n' => '\n',
+            'r' => '\r',
+            _ => return None,
+        });
+    }
+    Some(out)
 }
 
 /// The tally shared by the trial threads.

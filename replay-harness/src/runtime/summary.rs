@@ -9,9 +9,9 @@
 //!
 //! - the run's key is nextest's `NEXTEST_RUN_ID`, else the parent process id (the `cargo`
 //!   that runs the test binaries);
-//! - the ledger is a file of YAML documents in the temporary directory, named after the
-//!   summary file and the key; a process appends one document (its tally, after a `---`
-//!   line) under an exclusive file lock;
+//! - the ledger is a text file in the temporary directory, named after the summary file
+//!   and the key; a process appends one entry (its tally, a line per record) under an
+//!   exclusive file lock;
 //! - the section starts with a marker line `<!-- replay run KEY -->`; everything from the
 //!   marker on is replaced, everything before it (earlier steps' output) is kept.
 //!
@@ -251,25 +251,7 @@ pub(crate) fn publish_to_github(tally: &Tally) {
 fn ledger_path(summary: &Path, key: &str) -> PathBuf {
     let summary = std::path::absolute(summary).unwrap_or_else(|_| summary.to_owned());
     let hash = super::lock::fnv1a(&format!("{}\n{key}", summary.display()));
-    std::env::temp_dir().join(format!("replay-summary-{hash:016x}.yaml"))
-}
-
-/// The documents of a ledger: the text between `---` lines. A tally is a mapping, so no
-/// line inside one is `---` (a multi-line string is indented, a `---` value quoted).
-fn ledger_documents(text: &str) -> Vec<&str> {
-    let mut documents = Vec::new();
-    let mut start = 0;
-    let mut at = 0;
-    for line in text.split_inclusive('\n') {
-        if line.trim_end() == "---" {
-            documents.push(&text[start..at]);
-            start = at + line.len();
-        }
-        at += line.len();
-    }
-    documents.push(&text[start..]);
-    documents.retain(|d| !d.trim().is_empty());
-    documents
+    std::env::temp_dir().join(format!("replay-summary-{hash:016x}.ledger"))
 }
 
 /// See the module documentation.
@@ -280,18 +262,12 @@ pub(crate) fn publish(summary: &Path, key: &str, tally: &Tally) -> std::io::Resu
         .append(true)
         .open(ledger_path(summary, key))?;
     ledger.lock()?;
-    let document = yaml_serde::to_string(tally).map_err(std::io::Error::other)?;
-    write!(ledger, "---\n{document}")?;
+    ledger.write_all(tally.to_ledger().as_bytes())?;
     ledger.rewind()?;
     let mut text = String::new();
     ledger.read_to_string(&mut text)?;
     let mut total = Tally::default();
-    // A document this version cannot read (another version of replay in the same run) is
-    // skipped rather than failing the summary.
-    for other in ledger_documents(&text)
-        .into_iter()
-        .filter_map(|d| yaml_serde::from_str::<Tally>(d).ok())
-    {
+    for other in Tally::from_ledger(&text) {
         total.merge(other);
     }
     let marker = format!("<!-- replay run {key} -->");
@@ -341,24 +317,27 @@ mod tests {
     }
 
     #[test]
-    fn ledger_documents_keep_awkward_strings_whole() {
+    fn ledger_entries_round_trip_and_unreadable_ones_are_skipped() {
         let mut awkward = tally();
+        awkward.recorded = 2;
+        awkward.unchanged = 1;
+        awkward.waited = 4;
+        awkward.rerecorded = vec![crate::runtime::collect::Rerecorded {
+            cassette: "sessions/lab/a\tb.yaml".into(),
+            summary: "1 interaction changed".into(),
+            drifted: true,
+        }];
         awkward.failures = vec![
-            ("a".into(), "---".into()),
-            ("b".into(), "line\n---\nafter: 1\n".into()),
-            ("c".into(), "--- x ---".into()),
+            ("a".into(), "tally 1".into()),
+            ("b".into(), "line\ntally 1\n\\t not a tab\r".into()),
         ];
-        let mut ledger = String::new();
-        for t in [&awkward, &tally()] {
-            ledger.push_str("---\n");
-            ledger.push_str(&yaml_serde::to_string(t).unwrap());
-        }
-        ledger.push_str("---\nnot: [a tally\n");
-        let documents = ledger_documents(&ledger);
-        assert_eq!(documents.len(), 3, "{ledger}");
-        let back: Tally = yaml_serde::from_str(documents[0]).unwrap();
-        assert_eq!(back.failures, awkward.failures);
-        assert!(yaml_serde::from_str::<Tally>(documents[2]).is_err());
+        let mut ledger = awkward.to_ledger();
+        ledger.push_str("tally 2\ncounts\t1\t1\t1\t1\nfuture\tx\n");
+        ledger.push_str(&tally().to_ledger());
+        ledger.push_str("tally 1\ncounts\t1\t1\t1\t1\norphan\tbad\\escape\n");
+        ledger.push_str("tally 1\ncounts\t1\t1\t1\n");
+        let read = Tally::from_ledger(&ledger);
+        assert_eq!(read, [awkward, tally()], "{ledger}");
     }
 
     #[test]
