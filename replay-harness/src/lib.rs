@@ -170,6 +170,8 @@ macro_rules! main {
              add `features = [\"custom-harness\"]` to the `replay-harness` dev-dependency in \
              Cargo.toml (or drop `harness = false` and `main!()` to run the tests under libtest)"
         );
+        // So that the error above is the only one (no "`main` function not found").
+        fn main() {}
     };
 }
 

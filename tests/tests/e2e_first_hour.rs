@@ -487,6 +487,8 @@ fn readme_walkthrough_works_end_to_end() {
             ),
         "{out}"
     );
+    // That error stands alone: no rustc error about the `main` it could not define.
+    assert!(!out.stderr.contains("E0601"), "{out}");
 }
 
 /// Two tests whose `session = "…"` name one cassette, each recording long enough to
