@@ -394,7 +394,7 @@ fn harness_lifecycle() {
     assert_eq!(krate.read(SETPOINT).unwrap(), before, "{out}");
     assert!(
         out.stderr.contains(&format!(
-            "re-recorded `{SETPOINT}`: unchanged, the committed file was kept"
+            "\nreplay: re-recorded `{SETPOINT}`: unchanged, the committed file was kept"
         )),
         "{out}"
     );

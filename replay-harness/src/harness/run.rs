@@ -168,9 +168,10 @@ fn run_one(
                     eprint!("{text}");
                 }
                 // Unchanged: say it was kept (or rewritten, with REPLAY_REWRITE=1).
-                Some(_) if kept => eprintln!("{summary}"),
+                // `replay: ` as under plain libtest and on the "waits for the bench" line.
+                Some(_) if kept => eprintln!("replay: {summary}"),
                 Some(_) => {}
-                None => eprintln!("{summary}"),
+                None => eprintln!("replay: {summary}"),
             }
             Ok(())
         }
