@@ -267,7 +267,10 @@ fn serialize<T: Serialize + ?Sized>(
         for (selector, replacement) in redactions {
             selector.redact(&mut content, replacement);
         }
-        Ok(serialize_value(&content, SerializationFormat::Yaml))
+        // Sorted already, before redacting: insta must not sort again after a key redaction.
+        let mut written = insta::Settings::clone_current();
+        written.set_sort_maps(false);
+        Ok(written.bind(|| serialize_value(&content, SerializationFormat::Yaml)))
     }))
     .unwrap_or_else(|payload| Err(failed(&crate::runtime::panic_message(&*payload))))
 }

@@ -67,10 +67,12 @@ struct LogSubscriber {
     spans: Mutex<HashMap<u64, SpanData>>,
 }
 
-/// An open span: its name, its fields as printed, and how many handles refer to it.
+/// An open span: what it is, its fields as printed, its parent (which it keeps open), and
+/// how many handles refer to it.
 struct SpanData {
-    name: &'static str,
+    metadata: &'static Metadata<'static>,
     fields: String,
+    parent: Option<u64>,
     refs: usize,
 }
 
@@ -94,22 +96,45 @@ impl LogSubscriber {
             .unwrap_or_else(|poison| poison.into_inner())
     }
 
-    /// One event as printed: `DEBUG test{name=t}:exchange{…}: answered response=…`.
+    /// The span entered last on this thread, if any.
+    fn current(&self) -> Option<u64> {
+        STACK.with(|s| s.borrow().last().copied())
+    }
+
+    /// The parent of a new span or event: the explicit one, else (contextual) the current
+    /// span, else (`parent: None`) none.
+    fn parent_of(&self, explicit: Option<&Id>, contextual: bool) -> Option<u64> {
+        match explicit {
+            Some(parent) => Some(parent.into_u64()),
+            None if contextual => self.current(),
+            None => None,
+        }
+    }
+
+    /// One event as printed: `DEBUG test{name=t}:exchange{…}: answered response=…`, the
+    /// spans being the event's parent and its ancestors, outermost first.
     fn line(&self, event: &Event<'_>) -> String {
         let mut line = format!("{:>5} ", event.metadata().level());
-        let stack = STACK.with(|s| s.borrow().clone());
-        if !stack.is_empty() {
+        let parent = self.parent_of(event.parent(), event.is_contextual());
+        if let Some(parent) = parent {
             let spans = self.spans();
-            for id in &stack {
-                if let Some(span) = spans.get(id) {
-                    line.push_str(span.name);
-                    if !span.fields.is_empty() {
-                        let _ = write!(line, "{{{}}}", span.fields);
-                    }
-                    line.push(':');
-                }
+            let mut chain = Vec::new();
+            let mut next = Some(parent);
+            while let Some(id) = next {
+                let Some(span) = spans.get(&id) else { break };
+                chain.push(span);
+                next = span.parent;
             }
-            line.push(' ');
+            for span in chain.iter().rev() {
+                line.push_str(span.metadata.name());
+                if !span.fields.is_empty() {
+                    let _ = write!(line, "{{{}}}", span.fields);
+                }
+                line.push(':');
+            }
+            if !chain.is_empty() {
+                line.push(' ');
+            }
         }
         let mut fields = Fields::default();
         event.record(&mut fields);
@@ -144,11 +169,24 @@ impl Subscriber for LogSubscriber {
         let mut fields = Fields::default();
         attributes.record(&mut fields);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.spans().insert(
+        let parent = self.parent_of(attributes.parent(), attributes.is_contextual());
+        let mut spans = self.spans();
+        // A span keeps its parent open, so its lines name the parent after the parent's
+        // own handles are dropped (a task spawned from a test outlives nothing, but its
+        // span may be entered when the test's span is not).
+        let parent = parent.filter(|p| match spans.get_mut(p) {
+            Some(data) => {
+                data.refs += 1;
+                true
+            }
+            None => false,
+        });
+        spans.insert(
             id,
             SpanData {
-                name: attributes.metadata().name(),
+                metadata: attributes.metadata(),
                 fields: fields.joined(),
+                parent,
                 refs: 1,
             },
         );
@@ -195,16 +233,31 @@ impl Subscriber for LogSubscriber {
 
     fn try_close(&self, span: Id) -> bool {
         let mut spans = self.spans();
-        let id = span.into_u64();
-        let Some(data) = spans.get_mut(&id) else {
-            return false;
+        let mut next = Some(span.into_u64());
+        let mut closed = false;
+        // Closing a span releases its hold on its parent, which may close too.
+        while let Some(id) = next.take() {
+            let Some(data) = spans.get_mut(&id) else {
+                break;
+            };
+            data.refs = data.refs.saturating_sub(1);
+            if data.refs > 0 {
+                break;
+            }
+            let parent = spans.remove(&id).and_then(|d| d.parent);
+            closed |= id == span.into_u64();
+            next = parent;
+        }
+        closed
+    }
+
+    fn current_span(&self) -> tracing_core::span::Current {
+        let Some(id) = self.current() else {
+            return tracing_core::span::Current::none();
         };
-        data.refs = data.refs.saturating_sub(1);
-        if data.refs == 0 {
-            spans.remove(&id);
-            true
-        } else {
-            false
+        match self.spans().get(&id) {
+            Some(data) => tracing_core::span::Current::new(Id::from_u64(id), data.metadata),
+            None => tracing_core::span::Current::none(),
         }
     }
 }
@@ -239,6 +292,21 @@ impl Visit for Fields {
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         self.record_debug(field, &format_args!("{value}"));
+        // As tracing-subscriber does: the causes as `error.sources=[a, b]`.
+        let mut sources = Vec::new();
+        let mut next = value.source();
+        while let Some(source) = next {
+            sources.push(source.to_string());
+            next = source.source();
+        }
+        if !sources.is_empty() {
+            let _ = write!(
+                self.text,
+                " {}.sources=[{}]",
+                field.name(),
+                sources.join(", ")
+            );
+        }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
@@ -326,6 +394,9 @@ mod tests {
         fn try_close(&self, s: Id) -> bool {
             self.inner.try_close(s)
         }
+        fn current_span(&self) -> tracing_core::span::Current {
+            self.inner.current_span()
+        }
     }
 
     #[test]
@@ -389,5 +460,58 @@ mod tests {
             ]
         );
         assert_eq!(open, 0, "every span closed with its last handle");
+    }
+
+    #[test]
+    fn spans_name_their_parents_wherever_they_are_entered() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("exchange failed")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let (lines, open) = logged(LogSubscriber::new(LevelFilter::DEBUG), || {
+            let test = tracing::info_span!("test", name = "t");
+            // Created inside the test, entered later when the test's span is not (a task
+            // spawned by the test, polled by the runtime).
+            let worker = test.in_scope(|| tracing::debug_span!("worker"));
+            drop(test);
+            worker.in_scope(|| {
+                assert_eq!(
+                    tracing::Span::current().metadata().map(|m| m.name()),
+                    Some("worker")
+                );
+                tracing::debug!("from the task");
+                // Entered twice: named once.
+                worker.in_scope(|| tracing::debug!("again"));
+                let orphan = tracing::debug_span!(parent: None, "orphan");
+                orphan.in_scope(|| tracing::debug!("no parent"));
+                let error = Outer(std::io::Error::other("reset"));
+                tracing::debug!(
+                    error = &error as &(dyn std::error::Error + 'static),
+                    "failed"
+                );
+            });
+            assert!(tracing::Span::current().is_none());
+        });
+        assert_eq!(
+            lines,
+            [
+                "DEBUG test{name=\"t\"}:worker: from the task\n",
+                "DEBUG test{name=\"t\"}:worker: again\n",
+                "DEBUG orphan: no parent\n",
+                "DEBUG test{name=\"t\"}:worker: failed error=exchange failed error.sources=[reset]\n",
+            ]
+        );
+        assert_eq!(
+            open, 0,
+            "the test's span closed with the worker that held it"
+        );
     }
 }
