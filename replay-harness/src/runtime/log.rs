@@ -138,11 +138,7 @@ impl LogSubscriber {
         }
         let mut fields = Fields::default();
         event.record(&mut fields);
-        line.push_str(&fields.message);
-        if !fields.message.is_empty() && !fields.text.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(&fields.text);
+        line.push_str(&fields.joined());
         line.push('\n');
         line
     }
@@ -271,7 +267,7 @@ struct Fields {
 }
 
 impl Fields {
-    /// Every field, the message first (spans have none).
+    /// Every field, the message first (a span has none).
     fn joined(self) -> String {
         match (self.message.is_empty(), self.text.is_empty()) {
             (true, _) => self.text,
