@@ -116,25 +116,31 @@ recording claims its cassette so that two tests never record one file at once; c
         Err(TryLockError::WouldBlock) => {
             // The holder writes its name right after it takes the claim: give it a moment.
             let start = Instant::now();
+            // Only a whole name counts: it ends with the newline written with it, so a read
+            // that overlaps the holder's write never shows half a name.
             let holder = loop {
                 let mut holder = String::new();
                 let _ = file
                     .rewind()
                     .and_then(|()| file.read_to_string(&mut holder));
-                let holder = holder.trim().to_owned();
-                if !holder.is_empty() || start.elapsed() > HOLDER_NAME_WAIT {
-                    break holder;
+                if let Some(name) = holder.strip_suffix('\n') {
+                    break Some(name.trim().to_owned());
+                }
+                if start.elapsed() > HOLDER_NAME_WAIT {
+                    break None;
                 }
                 std::thread::sleep(Duration::from_millis(20));
             };
-            return Err(ClaimError::Claimed((!holder.is_empty()).then_some(holder)));
+            return Err(ClaimError::Claimed(holder.filter(|h| !h.is_empty())));
         }
         Err(TryLockError::Error(e)) => return Err(io(e)),
     }
     // Who holds it, for the error of a test that finds it claimed.
     file.set_len(0).map_err(io)?;
     file.rewind().map_err(io)?;
-    write!(file, "`{test}` (process {})", std::process::id()).map_err(io)?;
+    // One write of the whole line (`write!` may split it into several).
+    let name = format!("`{test}` (process {})\n", std::process::id());
+    file.write_all(name.as_bytes()).map_err(io)?;
     Ok(CassetteClaim { file })
 }
 
@@ -240,6 +246,34 @@ mod tests {
         claim_cassette(&dir.path().join("sessions/other.yaml"), "second").unwrap();
         drop(first);
         claim_cassette(&cassette, "second").unwrap();
+    }
+
+    #[test]
+    fn half_a_holder_name_is_never_shown() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let cassette = dir.path().join("half.yaml");
+        // A holder caught between two writes of its name: locked, the name incomplete.
+        let mut holder = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(lock_file("cassette", &cassette))
+            .unwrap();
+        holder.lock().unwrap();
+        holder.set_len(0).unwrap();
+        holder.write_all(b"`writes_five").unwrap();
+        let finish = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            holder.write_all(b"` (process 7)\n").unwrap();
+            holder
+        });
+        match claim_cassette(&cassette, "writes_three") {
+            Err(ClaimError::Claimed(Some(name))) => assert_eq!(name, "`writes_five` (process 7)"),
+            other => panic!("expected the whole name of the holder, got {other:?}"),
+        }
+        drop(finish.join().unwrap());
     }
 
     #[tokio::test]
